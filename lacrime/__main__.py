@@ -1,0 +1,3 @@
+from lacrime.cli import main
+
+raise SystemExit(main())

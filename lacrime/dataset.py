@@ -1,0 +1,153 @@
+"""The cleaned dataset on disk: ingest, atomic swap, and reading it back.
+
+Each ingest writes a new directory under `data/datasets/` (Parquet + manifest) and only then
+points the `data/current` symlink at it with one atomic rename. A failed or killed ingest
+therefore leaves the dataset in use exactly as it was; the previous few stay for rollback.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from lacrime import __version__
+from lacrime.clean import clean
+from lacrime.errors import LacrimeError
+from lacrime.exclusions import load_exclusions
+from lacrime.load import read_reports
+from lacrime.paths import data_dir
+
+REPORTS_FILE = "reports.parquet"
+MANIFEST_FILE = "manifest.json"
+SCHEMA_VERSION = 1
+KEEP_DATASETS = 3
+
+
+def current_dir() -> Path:
+    return data_dir() / "current"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest(
+    source: Path, *, synthetic: bool = False, label: str | None = None,
+    today: pd.Timestamp | None = None,
+) -> dict:
+    """Read, validate and clean `source`, then make it the current dataset; return its manifest."""
+    source = Path(source)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(sha256_of, source) if source.is_file() else None
+        frame, report = clean(read_reports(source), load_exclusions(), today=today)
+        source_sha256 = digest.result() if digest else None
+    if frame.empty:
+        raise LacrimeError(f"{source}: no rows left after cleaning; the dataset was not replaced")
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "dataset_id": f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
+        "source": label or str(source.resolve()),
+        "source_sha256": source_sha256,
+        "synthetic": synthetic,
+        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "lacrime_version": __version__,
+        "rows": len(frame),
+        "date_range": report["date_range"],
+        "areas": report["areas"],
+        "exclusions": load_exclusions().to_dict(),
+        "report": report,
+    }
+    return store(frame, manifest)
+
+
+def store(frame: pd.DataFrame, manifest: dict) -> dict:
+    """Write the dataset beside the current one, then swap the `current` link atomically."""
+    root = data_dir()
+    datasets = root / "datasets"
+    datasets.mkdir(parents=True, exist_ok=True)
+    with _lock(root):
+        staging = datasets / f".tmp-{manifest['dataset_id']}"
+        try:
+            staging.mkdir()
+            frame.to_parquet(staging / REPORTS_FILE, index=False)
+            (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, default=str))
+            for name in (REPORTS_FILE, MANIFEST_FILE):
+                _fsync(staging / name)
+            final = datasets / manifest["dataset_id"]
+            staging.rename(final)
+            link = root / f".current-{uuid.uuid4().hex[:6]}"
+            link.symlink_to(Path("datasets") / final.name)
+            os.replace(link, current_dir())
+            _fsync(root)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _prune(datasets, keep=final.name)
+    return manifest
+
+
+def _prune(datasets: Path, keep: str) -> None:
+    """Remove half-written ingests and all but the newest few complete ones."""
+    for leftover in datasets.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    complete = sorted(p for p in datasets.iterdir() if not p.name.startswith("."))
+    for old in complete[:-KEEP_DATASETS]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _lock(root: Path) -> Iterator[None]:
+    """Serialise writers: two ingests at once would race for the `current` link."""
+    with (root / ".ingest.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def has_dataset() -> bool:
+    return (current_dir() / MANIFEST_FILE).is_file()
+
+
+def read_manifest() -> dict:
+    path = current_dir() / MANIFEST_FILE
+    if not path.is_file():
+        raise LacrimeError(
+            "no dataset yet: run `lacrime ingest FILE`, `lacrime fetch` or `lacrime demo`"
+        )
+    return json.loads(path.read_text())
+
+
+def dataset_id() -> str | None:
+    """Cheap identity of the current dataset, for invalidating caches when it changes."""
+    link = current_dir()
+    return os.readlink(link).rsplit("/", 1)[-1] if link.is_symlink() else None
+
+
+def load_dataset(columns: list[str] | None = None) -> pd.DataFrame:
+    """The current cleaned dataset (schema.CLEAN_COLUMNS)."""
+    read_manifest()
+    return pd.read_parquet(current_dir().resolve() / REPORTS_FILE, columns=columns)

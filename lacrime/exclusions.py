@@ -1,0 +1,79 @@
+"""The bias-prone crime types and columns that every model leaves out, and why.
+
+The default list ships with the package (`exclusions.toml`); an administrator's edited copy
+under LACRIME_HOME wins over it. The list is data, not code, so that the CLI, the pages and
+the model metadata all show the same thing.
+"""
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lacrime.errors import LacrimeError
+from lacrime.paths import home
+
+DEFAULT_FILE = Path(__file__).with_name("exclusions.toml")
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Exclusions:
+    columns: tuple[str, ...]
+    columns_reason: str
+    rules: tuple[Rule, ...]
+    source: str
+
+    def matches(self, descriptions: pd.Series) -> pd.Series:
+        """True for each description that an exclusion rule covers."""
+        if not self.rules:
+            return pd.Series(False, index=descriptions.index)
+        joined = "|".join(f"(?:{r.pattern})" for r in self.rules)
+        distinct = pd.Series(descriptions.dropna().unique(), dtype="str")
+        hit = set(distinct[distinct.str.contains(joined, case=False, regex=True)])
+        return descriptions.isin(hit)
+
+    def rule_for(self, description: str) -> Rule | None:
+        for rule in self.rules:
+            if re.search(rule.pattern, description, flags=re.IGNORECASE):
+                return rule
+        return None
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "columns": list(self.columns),
+            "columns_reason": self.columns_reason,
+            "crime_types": [{"pattern": r.pattern, "reason": r.reason} for r in self.rules],
+        }
+
+
+def override_file() -> Path:
+    return home() / "exclusions.toml"
+
+
+def load_exclusions(path: Path | None = None) -> Exclusions:
+    """The administrator's list if one was saved, else the shipped default."""
+    if path is None:
+        path = override_file() if override_file().is_file() else DEFAULT_FILE
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        rules = tuple(Rule(r["pattern"], r["reason"]) for r in data.get("crime_types", []))
+        for rule in rules:
+            re.compile(rule.pattern)
+        columns = data["columns"]
+        return Exclusions(
+            columns=tuple(columns["names"]),
+            columns_reason=columns["reason"],
+            rules=rules,
+            source=str(path),
+        )
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as exc:
+        raise LacrimeError(f"{path}: not a valid exclusions file ({exc})") from None

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real extract (when present), and an isolated LACRIME_HOME per test."""
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from lacrime.clean import clean
+from lacrime.exclusions import load_exclusions
+from lacrime.load import read_reports
+
+
+def _real_path() -> Path | None:
+    value = os.environ.get("LACRIME_REAL_DATA")
+    return Path(value) if value and Path(value).is_file() else None
+
+
+@pytest.fixture(scope="session")
+def real_data_path() -> Path:
+    """The real LAPD extract; tests that need it skip when LACRIME_REAL_DATA is not set."""
+    path = _real_path()
+    if path is None:
+        pytest.skip("real LAPD extract not available: set LACRIME_REAL_DATA to its path "
+                    "(.ci/run does when ../shared/data/ has it)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_clean(real_data_path: Path) -> pd.DataFrame:
+    """The real extract, read and cleaned once per session (do not mutate)."""
+    frame, _ = clean(read_reports(real_data_path), load_exclusions())
+    return frame
+
+
+@pytest.fixture(autouse=True)
+def lacrime_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own state directory, so none touches the repository's data/."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("LACRIME_HOME", str(home))
+    return home
