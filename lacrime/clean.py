@@ -18,8 +18,15 @@ from lacrime.schema import CLEAN_COLUMNS, LA_BOUNDS, OPTIONAL_COLUMNS, REQUIRED_
 INCOMPLETE_WEEK_SHARE = 0.85
 RECENT_WEEKS_CHECKED = 4
 DEFAULT_TIMES = (1200, 1)
-LAG_BUCKETS = ((0, 0, "same day"), (1, 1, "1 day"), (2, 3, "2-3 days"), (4, 7, "4-7 days"),
-               (8, 30, "8-30 days"), (31, 365, "1-12 months"), (366, None, "over a year"))
+LAG_BUCKETS = (
+    (0, 0, "same day"),
+    (1, 1, "1 day"),
+    (2, 3, "2-3 days"),
+    (4, 7, "4-7 days"),
+    (8, 30, "8-30 days"),
+    (31, 365, "1-12 months"),
+    (366, None, "over a year"),
+)
 
 STEP_REASONS = {
     "malformed_rows": "wrong number of fields in the row",
@@ -45,17 +52,33 @@ def clean(
 
     def remove(name: str, mask: pd.Series, detail: dict | None = None) -> None:
         nonlocal frame
-        steps.append({"step": name, "reason": STEP_REASONS[name],
-                      "removed": int(mask.sum()), **({"detail": detail} if detail else {})})
+        steps.append(
+            {
+                "step": name,
+                "reason": STEP_REASONS[name],
+                "removed": int(mask.sum()),
+                **({"detail": detail} if detail else {}),
+            }
+        )
         frame = frame[~mask.to_numpy()]
 
-    steps.append({"step": "malformed_rows", "reason": STEP_REASONS["malformed_rows"],
-                  "removed": loaded.malformed_rows})
+    steps.append(
+        {
+            "step": "malformed_rows",
+            "reason": STEP_REASONS["malformed_rows"],
+            "removed": loaded.malformed_rows,
+        }
+    )
     required = [c for c in REQUIRED_COLUMNS if c not in ("lat", "lon")]
     missing = frame[required].isna()
-    detail = {c: {"empty_or_unparseable": int(missing[c].sum()),
-                  "unparseable": loaded.unparseable.get(c, 0)}
-              for c in required if missing[c].any()}
+    detail = {
+        c: {
+            "empty_or_unparseable": int(missing[c].sum()),
+            "unparseable": loaded.unparseable.get(c, 0),
+        }
+        for c in required
+        if missing[c].any()
+    }
     remove("missing_required_value", missing.any(axis=1), detail)
 
     same_number = frame["dr_no"].duplicated(keep=False)
@@ -66,8 +89,10 @@ def clean(
 
     remove("missing_coordinates", frame["lat"].isna() | frame["lon"].isna())
     remove("zero_coordinates", (frame["lat"] == 0) | (frame["lon"] == 0))
-    outside = ~(frame["lat"].between(LA_BOUNDS["lat_min"], LA_BOUNDS["lat_max"])
-                & frame["lon"].between(LA_BOUNDS["lon_min"], LA_BOUNDS["lon_max"]))
+    outside = ~(
+        frame["lat"].between(LA_BOUNDS["lat_min"], LA_BOUNDS["lat_max"])
+        & frame["lon"].between(LA_BOUNDS["lon_min"], LA_BOUNDS["lon_max"])
+    )
     remove("outside_los_angeles", outside)
 
     remove("occurred_after_reported", frame["date_occ"] > frame["date_rptd"])
@@ -92,21 +117,25 @@ def clean(
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     time_occ = frame["time_occ"].astype("int16")
-    occurred_at = (frame["date_occ"]
-                   + pd.to_timedelta((time_occ // 100).astype("int64"), unit="h")
-                   + pd.to_timedelta((time_occ % 100).astype("int64"), unit="m"))
-    out = pd.DataFrame({
-        "dr_no": frame["dr_no"].astype("int64"),
-        "occurred_at": occurred_at.astype("datetime64[ns]"),
-        "date_rptd": frame["date_rptd"].astype("datetime64[ns]"),
-        "time_occ": time_occ,
-        "area": frame["area"].astype("int8"),
-        "area_name": frame["area_name"].astype("str"),
-        "crm_cd": frame["crm_cd"].astype("int16"),
-        "crm_cd_desc": frame["crm_cd_desc"].astype("str"),
-        "lat": frame["lat"].astype("float64"),
-        "lon": frame["lon"].astype("float64"),
-    })
+    occurred_at = (
+        frame["date_occ"]
+        + pd.to_timedelta((time_occ // 100).astype("int64"), unit="h")
+        + pd.to_timedelta((time_occ % 100).astype("int64"), unit="m")
+    )
+    out = pd.DataFrame(
+        {
+            "dr_no": frame["dr_no"].astype("int64"),
+            "occurred_at": occurred_at.astype("datetime64[ns]"),
+            "date_rptd": frame["date_rptd"].astype("datetime64[ns]"),
+            "time_occ": time_occ,
+            "area": frame["area"].astype("int8"),
+            "area_name": frame["area_name"].astype("str"),
+            "crm_cd": frame["crm_cd"].astype("int16"),
+            "crm_cd_desc": frame["crm_cd_desc"].astype("str"),
+            "lat": frame["lat"].astype("float64"),
+            "lon": frame["lon"].astype("float64"),
+        }
+    )
     out["crime_group"] = crime_group(out["crm_cd_desc"])
     for name, fill in OPTIONAL_COLUMNS.items():
         values = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
@@ -128,8 +157,10 @@ def _coverage(frame: pd.DataFrame) -> dict:
     if frame.empty:
         return {"date_range": None, "areas": 0, "area_names": []}
     return {
-        "date_range": [frame["occurred_at"].min().date().isoformat(),
-                       frame["occurred_at"].max().date().isoformat()],
+        "date_range": [
+            frame["occurred_at"].min().date().isoformat(),
+            frame["occurred_at"].max().date().isoformat(),
+        ],
         "reported_until": frame["date_rptd"].max().date().isoformat(),
         "areas": int(frame["area"].nunique()),
         "area_names": sorted(frame["area_name"].unique().tolist()),
@@ -169,9 +200,10 @@ def quality_flags(frame: pd.DataFrame) -> dict:
         "median": float(lag.median()),
         "p90": float(lag.quantile(0.9)),
         "p99": float(lag.quantile(0.99)),
-        "distribution": {label: round(float(lag.between(lo, hi if hi is not None else np.inf)
-                                            .sum() / n), 4)
-                         for lo, hi, label in LAG_BUCKETS},
+        "distribution": {
+            label: round(float(lag.between(lo, hi if hi is not None else np.inf).sum() / n), 4)
+            for lo, hi, label in LAG_BUCKETS
+        },
     }
     flags["warnings"] = warnings
     return flags
@@ -190,10 +222,17 @@ def weekly_counts(frame: pd.DataFrame) -> pd.Series:
 def _incomplete_weeks(weeks: pd.Series) -> list[dict]:
     if len(weeks) < 3:
         return []
-    reference = weeks.iloc[:-RECENT_WEEKS_CHECKED] if len(weeks) > 2 * RECENT_WEEKS_CHECKED \
-        else weeks
+    reference = (
+        weeks.iloc[:-RECENT_WEEKS_CHECKED] if len(weeks) > 2 * RECENT_WEEKS_CHECKED else weeks
+    )
     typical = float(reference.median())
     recent = weeks.iloc[-RECENT_WEEKS_CHECKED:]
-    return [{"week_start": week.isoformat(), "reports": int(count),
-             "share_of_typical": round(count / typical, 3)}
-            for week, count in recent.items() if count < INCOMPLETE_WEEK_SHARE * typical]
+    return [
+        {
+            "week_start": week.isoformat(),
+            "reports": int(count),
+            "share_of_typical": round(count / typical, 3),
+        }
+        for week, count in recent.items()
+        if count < INCOMPLETE_WEEK_SHARE * typical
+    ]

@@ -39,20 +39,32 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         return sub
 
-    sub = command("ingest", cmd_ingest, "Validate, clean and install an LAPD export as the "
-                  "current dataset (CSV, Excel/Kaggle re-save, .gz, .zip or Parquet).")
+    sub = command(
+        "ingest",
+        cmd_ingest,
+        "Validate, clean and install an LAPD export as the "
+        "current dataset (CSV, Excel/Kaggle re-save, .gz, .zip or Parquet).",
+    )
     sub.add_argument("source", help="path of the export")
-    sub = command("fetch", cmd_fetch, "Download the current dataset from the LA open data "
-                  "portal, then ingest it.")
+    sub = command(
+        "fetch",
+        cmd_fetch,
+        "Download the current dataset from the LA open data portal, then ingest it.",
+    )
     sub.add_argument("--url", help="address to download from (default: the portal's export)")
-    sub = command("demo", cmd_demo, "Generate a synthetic demo dataset in the portal's format "
-                  "and ingest it (clearly labelled as synthetic).")
+    sub = command(
+        "demo",
+        cmd_demo,
+        "Generate a synthetic demo dataset in the portal's format "
+        "and ingest it (clearly labelled as synthetic).",
+    )
     sub.add_argument("--rows", type=int, default=200_000, help="rows to generate (200000)")
     sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sub = command("info", cmd_info, "Summary of the current dataset and its cleaning report.")
     sub.add_argument("--json", action="store_true", help="print the full manifest as JSON")
-    sub = command("exclusions", cmd_exclusions,
-                  "The crime types and columns every model leaves out, and why.")
+    sub = command(
+        "exclusions", cmd_exclusions, "The crime types and columns every model leaves out, and why."
+    )
     sub.add_argument("--json", action="store_true", help="print as JSON")
     return parser
 
@@ -83,8 +95,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
     data_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
         path = write_demo_csv(f"{tmp}/lapd_demo.csv", rows=args.rows, seed=args.seed)
-        _print_summary(ingest(path, synthetic=True,
-                              label=f"synthetic demo (rows={args.rows}, seed={args.seed})"))
+        _print_summary(
+            ingest(
+                path, synthetic=True, label=f"synthetic demo (rows={args.rows}, seed={args.seed})"
+            )
+        )
 
 
 def cmd_info(args: argparse.Namespace) -> None:

@@ -45,7 +45,10 @@ def sha256_of(path: Path) -> str:
 
 
 def ingest(
-    source: Path, *, synthetic: bool = False, label: str | None = None,
+    source: Path,
+    *,
+    synthetic: bool = False,
+    label: str | None = None,
     today: pd.Timestamp | None = None,
 ) -> dict:
     """Read, validate and clean `source`, then make it the current dataset; return its manifest."""

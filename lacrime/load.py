@@ -70,10 +70,7 @@ def read_reports(path: Path) -> Loaded:
         raise LacrimeError(f"{path}: the file is empty")
     with path.open("rb") as f:
         magic = f.read(4)
-    if magic == b"PAR1":
-        table = _read_parquet(path)
-    else:
-        table = _read_csv(path, magic)
+    table = _read_parquet(path) if magic == b"PAR1" else _read_csv(path, magic)
     return _parse(table, path)
 
 
@@ -123,9 +120,7 @@ def _read_csv(path: Path, magic: bytes) -> pa.Table:
 
             table = pacsv.read_csv(
                 _Prepend(head, stream),
-                read_options=pacsv.ReadOptions(
-                    column_names=names, skip_rows=1, block_size=8 << 20
-                ),
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
                 parse_options=pacsv.ParseOptions(
                     newlines_in_values=True, invalid_row_handler=skip_malformed
                 ),

@@ -8,10 +8,34 @@ import re
 
 # The portal's export, in its own column order (see ../shared/data/README.md).
 PORTAL_COLUMNS: tuple[str, ...] = (
-    "DR_NO", "Date Rptd", "DATE OCC", "TIME OCC", "AREA", "AREA NAME", "Rpt Dist No",
-    "Part 1-2", "Crm Cd", "Crm Cd Desc", "Mocodes", "Vict Age", "Vict Sex", "Vict Descent",
-    "Premis Cd", "Premis Desc", "Weapon Used Cd", "Weapon Desc", "Status", "Status Desc",
-    "Crm Cd 1", "Crm Cd 2", "Crm Cd 3", "Crm Cd 4", "LOCATION", "Cross Street", "LAT", "LON",
+    "DR_NO",
+    "Date Rptd",
+    "DATE OCC",
+    "TIME OCC",
+    "AREA",
+    "AREA NAME",
+    "Rpt Dist No",
+    "Part 1-2",
+    "Crm Cd",
+    "Crm Cd Desc",
+    "Mocodes",
+    "Vict Age",
+    "Vict Sex",
+    "Vict Descent",
+    "Premis Cd",
+    "Premis Desc",
+    "Weapon Used Cd",
+    "Weapon Desc",
+    "Status",
+    "Status Desc",
+    "Crm Cd 1",
+    "Crm Cd 2",
+    "Crm Cd 3",
+    "Crm Cd 4",
+    "LOCATION",
+    "Cross Street",
+    "LAT",
+    "LON",
 )
 
 # Victim demographics: dropped at ingest so that nothing downstream can use them.
@@ -20,8 +44,16 @@ DEMOGRAPHIC_COLUMNS: tuple[str, ...] = ("vict_age", "vict_sex", "vict_descent")
 # Columns without which a file is rejected. A row with a null or unparseable value in any of
 # them is dropped and counted.
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "dr_no", "date_rptd", "date_occ", "time_occ", "area", "area_name",
-    "crm_cd", "crm_cd_desc", "lat", "lon",
+    "dr_no",
+    "date_rptd",
+    "date_occ",
+    "time_occ",
+    "area",
+    "area_name",
+    "crm_cd",
+    "crm_cd_desc",
+    "lat",
+    "lon",
 )
 
 # Columns read when present. The value says what a null (or a missing column) becomes:
@@ -38,7 +70,13 @@ OPTIONAL_COLUMNS: dict[str, object] = {
 # Numeric columns parsed as integers; an unparseable value in a required one drops the row,
 # in an optional one becomes null.
 INTEGER_COLUMNS: tuple[str, ...] = (
-    "dr_no", "time_occ", "area", "crm_cd", "rpt_dist_no", "part_1_2", "premis_cd",
+    "dr_no",
+    "time_occ",
+    "area",
+    "crm_cd",
+    "rpt_dist_no",
+    "part_1_2",
+    "premis_cd",
     "weapon_used_cd",
 )
 FLOAT_COLUMNS: tuple[str, ...] = ("lat", "lon")
@@ -46,23 +84,23 @@ DATE_COLUMNS: tuple[str, ...] = ("date_rptd", "date_occ")
 
 # The cleaned dataset, as stored in Parquet and as every later stage receives it.
 CLEAN_COLUMNS: tuple[str, ...] = (
-    "dr_no",         # int64, unique
-    "occurred_at",   # datetime64: DATE OCC + TIME OCC
-    "date_rptd",     # datetime64: day reported
-    "time_occ",      # int16, HHMM as reported (1200 and 1 are heaped default times)
-    "area",          # int8, LAPD geographic area 1..21
-    "area_name",     # str
-    "rpt_dist_no",   # Int16 (nullable)
-    "part_1_2",      # Int8 (nullable)
-    "crm_cd",        # int16
-    "crm_cd_desc",   # str
-    "crime_group",   # str, see lacrime.categories
-    "premis_cd",     # Int16 (nullable)
-    "premis_desc",   # str
+    "dr_no",  # int64, unique
+    "occurred_at",  # datetime64: DATE OCC + TIME OCC
+    "date_rptd",  # datetime64: day reported
+    "time_occ",  # int16, HHMM as reported (1200 and 1 are heaped default times)
+    "area",  # int8, LAPD geographic area 1..21
+    "area_name",  # str
+    "rpt_dist_no",  # Int16 (nullable)
+    "part_1_2",  # Int8 (nullable)
+    "crm_cd",  # int16
+    "crm_cd_desc",  # str
+    "crime_group",  # str, see lacrime.categories
+    "premis_cd",  # Int16 (nullable)
+    "premis_desc",  # str
     "weapon_used_cd",  # Int16 (nullable)
-    "status",        # str
-    "lat",           # float64
-    "lon",           # float64
+    "status",  # str
+    "lat",  # float64
+    "lon",  # float64
 )
 
 # The City of Los Angeles fits in this box with a small margin; points outside are geocoding

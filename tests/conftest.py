@@ -21,8 +21,10 @@ def real_data_path() -> Path:
     """The real LAPD extract; tests that need it skip when LACRIME_REAL_DATA is not set."""
     path = _real_path()
     if path is None:
-        pytest.skip("real LAPD extract not available: set LACRIME_REAL_DATA to its path "
-                    "(.ci/run does when ../shared/data/ has it)")
+        pytest.skip(
+            "real LAPD extract not available: set LACRIME_REAL_DATA to its path "
+            "(.ci/run does when ../shared/data/ has it)"
+        )
     return path
 
 

@@ -38,8 +38,14 @@ def test_real_extract_ingests_with_counts(real_data_path):
     assert report["rows_in"] == 27_775
     assert report["rows_in"] - removed == report["rows_out"] == manifest["rows"]
     assert {s["step"] for s in report["steps"]} >= {
-        "duplicate_rows", "duplicate_dr_no", "zero_coordinates", "outside_los_angeles",
-        "occurred_after_reported", "occurred_in_future", "excluded_crime_type"}
+        "duplicate_rows",
+        "duplicate_dr_no",
+        "zero_coordinates",
+        "outside_los_angeles",
+        "occurred_after_reported",
+        "occurred_in_future",
+        "excluded_crime_type",
+    }
     frame = load_dataset()
     assert list(frame.columns) == list(CLEAN_COLUMNS)
     assert not set(DEMOGRAPHIC_COLUMNS) & set(frame.columns)
@@ -89,13 +95,13 @@ def test_every_container_gives_the_same_dataset(real_data_path, tmp_path, form):
 
 def test_cleaning_steps_remove_what_they_say(real_data_path, tmp_path):
     raw = pd.read_csv(real_data_path, dtype=str, keep_default_na=False).head(3000)
-    raw = pd.concat([raw, raw.iloc[:5]])                       # 5 identical rows
+    raw = pd.concat([raw, raw.iloc[:5]])  # 5 identical rows
     changed = raw.iloc[5:9].copy()
     changed["Status"] = "XX"
-    raw = pd.concat([raw, changed])                            # 4 same DR_NO, other content
-    raw.iloc[10:13, raw.columns.get_loc("LAT")] = "0"           # 3 zero coordinates
-    raw.iloc[13:15, raw.columns.get_loc("LON")] = "-120.5"      # 2 outside LA
-    raw.iloc[15:16, raw.columns.get_loc("LAT")] = ""            # 1 missing coordinate
+    raw = pd.concat([raw, changed])  # 4 same DR_NO, other content
+    raw.iloc[10:13, raw.columns.get_loc("LAT")] = "0"  # 3 zero coordinates
+    raw.iloc[13:15, raw.columns.get_loc("LON")] = "-120.5"  # 2 outside LA
+    raw.iloc[15:16, raw.columns.get_loc("LAT")] = ""  # 1 missing coordinate
     raw.iloc[16:18, raw.columns.get_loc("DATE OCC")] = "12/31/2099 12:00:00 AM"
     path = tmp_path / "edited.csv"
     raw.to_csv(path, index=False)

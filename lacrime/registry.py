@@ -1,0 +1,523 @@
+"""Model versions on disk: written whole or not at all, verified before anything is unpickled.
+
+A pickle is code, so a version is only loaded when every file in its directory matches the
+sha256 recorded in its `MANIFEST.json`; anything changed, missing or added is refused by name.
+Layout under `models_dir()`:
+
+    versions/<version_id>/<name>.joblib   one artifact per named model
+    versions/<version_id>/metadata.json   data source, parameters, features, evaluation, libraries
+    versions/<version_id>/MANIFEST.json   sha256 of every other file in the directory
+    versions/.tmp-<version_id>/           a version being written (or left by a crash)
+    CURRENT                               the id of the version in use, replaced atomically
+    .lock                                 flock held by whoever trains, holding its PID
+
+A version is written in a temporary directory and renamed into place only once complete, and the
+pointer is switched only afterwards, so a crash at any point leaves the previous version in use.
+Older versions stay for rollback.
+"""
+
+import datetime as dt
+import fcntl
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from lacrime.errors import LacrimeError
+from lacrime.paths import models_dir
+
+# Bumped when metadata.json changes meaning; versions of another format are refused.
+METADATA_FORMAT = 1
+# How long a writer waits for another training to finish before giving up.
+LOCK_TIMEOUT_S = 10.0
+
+MANIFEST = "MANIFEST.json"
+METADATA = "metadata.json"
+ARTIFACT_SUFFIX = ".joblib"
+_TMP_PREFIX = ".tmp-"
+_VERSION_RE = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[0-9a-f]{6}$")
+_ARTIFACT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+# Filled in by write_version; a caller passing them is a bug rather than something to overwrite.
+_RESERVED_KEYS = ("format_version", "version", "created_at", "libraries", "artifacts")
+# Distribution names recorded in metadata; scikit-learn's must match to load.
+_LIBRARIES = {
+    "sklearn": "scikit-learn",
+    "imblearn": "imbalanced-learn",
+    "pandas": "pandas",
+    "numpy": "numpy",
+    "joblib": "joblib",
+    "lacrime": "lacrime",
+}
+_RETRAIN = "retrain with `lacrime train`"
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A version whose manifest and compatibility were checked when it was opened."""
+
+    version: str
+    path: Path
+    metadata: dict
+
+
+def versions_dir() -> Path:
+    return models_dir() / "versions"
+
+
+def current_version_id() -> str | None:
+    """The id in the pointer, without any verification: cheap enough for a cache key."""
+    try:
+        text = (models_dir() / "CURRENT").read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return text or None
+
+
+def current_version() -> ModelVersion | None:
+    """The version in use, verified; None when no version was ever promoted."""
+    version_id = current_version_id()
+    if version_id is None:
+        return None
+    return open_version(version_id)
+
+
+def open_version(version_id: str) -> ModelVersion:
+    """A stored version, verified file by file and checked to be loadable by this install."""
+    path = _version_path(version_id)
+    return ModelVersion(version=version_id, path=path, metadata=_verify(path, version_id))
+
+
+def load_artifact(version: ModelVersion, name: str) -> object:
+    """Unpickle one artifact, from bytes whose hash was checked against the manifest.
+
+    Hashing and unpickling the same in-memory bytes leaves no window for the file to change
+    between the check and the load.
+    """
+    manifest = _read_manifest(version.path, version.version)
+    _check_listing(version.path, version.version, manifest)
+    metadata = _parse_metadata(
+        _verified_bytes(version.path, version.version, manifest, METADATA), version.version
+    )
+    _check_compatible(metadata, version.version)
+    filename = _artifact_filename(name)
+    if filename not in manifest:
+        known = sorted(f.removesuffix(ARTIFACT_SUFFIX) for f in manifest if f != METADATA)
+        raise LacrimeError(
+            f"model version {version.version} has no artifact {name!r} (it has: {', '.join(known)})"
+        )
+    data = _verified_bytes(version.path, version.version, manifest, filename)
+    return joblib.load(io.BytesIO(data))
+
+
+def write_version(artifacts: Mapping[str, object], metadata: Mapping) -> ModelVersion:
+    """Write a complete, verified version beside the others; promoting it is a separate step.
+
+    Registry-owned metadata keys (format_version, version, created_at, libraries, artifacts)
+    are filled in here. Holds the training lock, so concurrent writers are serialised.
+    """
+    if not artifacts:
+        raise ValueError("write_version needs at least one artifact")
+    filenames = {name: _artifact_filename(name) for name in artifacts}
+    reserved = sorted(set(metadata) & set(_RESERVED_KEYS))
+    if reserved:
+        raise ValueError(f"metadata keys {reserved} are filled in by the registry")
+    with training_lock():
+        cleanup_incomplete()
+        now = dt.datetime.now(dt.UTC)
+        version_id = f"{now:%Y%m%dT%H%M%S.%fZ}-{secrets.token_hex(3)}"
+        tmp = versions_dir() / f"{_TMP_PREFIX}{version_id}"
+        tmp.mkdir(parents=True)
+        try:
+            for name, artifact in artifacts.items():
+                with open(tmp / filenames[name], "wb") as f:
+                    joblib.dump(artifact, f)
+                    f.flush()
+                    os.fsync(f.fileno())
+            full_metadata = {
+                **_json_safe(dict(metadata)),
+                "format_version": METADATA_FORMAT,
+                "version": version_id,
+                "created_at": now.isoformat(),
+                "libraries": _installed_libraries(),
+                "artifacts": sorted(artifacts),
+            }
+            _write_synced(tmp / METADATA, _dumps(full_metadata))
+            hashes = {f.name: _sha256_file(f) for f in sorted(tmp.iterdir())}
+            _write_synced(tmp / MANIFEST, _dumps({"sha256": hashes}))
+            _fsync_dir(tmp)
+            verified = _verify(tmp, version_id)
+            final = _version_path(version_id)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _fsync_dir(versions_dir())
+    return ModelVersion(version=version_id, path=final, metadata=verified)
+
+
+def promote(version_id: str) -> None:
+    """Verify a version, then point CURRENT at it with one atomic rename."""
+    open_version(version_id)
+    root = models_dir()
+    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".CURRENT.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(f"{version_id}\n".encode())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_name, root / "CURRENT")
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    _fsync_dir(root)
+
+
+def rollback(version_id: str) -> None:
+    """Promote an older (or any stored) version, refusing ids that were never written."""
+    known = _stored_ids()
+    if version_id not in known:
+        raise LacrimeError(
+            f"unknown model version {version_id!r}; stored versions: {', '.join(known) or 'none'}"
+        )
+    promote(version_id)
+
+
+def load_current_or_fallback() -> tuple[ModelVersion | None, str | None]:
+    """The current version, or the newest earlier one that verifies, with the reason as warning.
+
+    Never raises for a broken current version, so the dashboard keeps working and can show why.
+    (None, None) means no version was ever promoted.
+    """
+    current_id = current_version_id()
+    if current_id is None:
+        return None, None
+    try:
+        return open_version(current_id), None
+    except LacrimeError as error:
+        reason = str(error)
+    earlier = [v for v in _stored_ids() if not _VERSION_RE.match(current_id) or v < current_id]
+    for version_id in reversed(earlier):
+        try:
+            version = open_version(version_id)
+        except LacrimeError:
+            continue
+        return version, (
+            f"the current model cannot be used ({reason}); showing the earlier version "
+            f"{version_id} instead: {_RETRAIN} or roll back"
+        )
+    return (
+        None,
+        f"the current model cannot be used ({reason}) and no earlier version verifies; {_RETRAIN}",
+    )
+
+
+def list_versions() -> list[dict]:
+    """Every stored version, newest first, with whether it verifies and why not."""
+    current_id = current_version_id()
+    rows = []
+    for version_id in reversed(_stored_ids()):
+        path = versions_dir() / version_id
+        try:
+            metadata = _verify(path, version_id)
+            problem = None
+        except LacrimeError as error:
+            metadata = _read_unverified_metadata(path)
+            problem = str(error)
+        rows.append(
+            {
+                "id": version_id,
+                "created_at": metadata.get("created_at"),
+                "is_current": version_id == current_id,
+                "valid": problem is None,
+                "problem": problem,
+                "summary": metadata.get("summary"),
+            }
+        )
+    return rows
+
+
+def cleanup_incomplete() -> list[str]:
+    """Remove the temporary directories of writes that died; returns their names.
+
+    A live writer holds the training lock while its temporary directory exists, so when the
+    lock can be had, every temporary directory left is a dead writer's. When another process
+    holds it nothing is removed.
+    """
+    root = versions_dir()
+    if not root.is_dir():
+        return []
+    try:
+        with training_lock(timeout=0):
+            leftovers = sorted(p for p in root.iterdir() if p.name.startswith(_TMP_PREFIX))
+            for path in leftovers:
+                shutil.rmtree(path)
+            return [p.name for p in leftovers]
+    except _LockBusy:
+        return []
+
+
+class _LockBusy(LacrimeError):
+    """The training lock is held by another process or thread."""
+
+
+_held = threading.local()
+
+
+@contextmanager
+def training_lock(timeout: float | None = None) -> Iterator[None]:
+    """Hold `models/.lock` for the duration of a training; re-entrant within a thread.
+
+    A second trainer waits up to `timeout` seconds (LOCK_TIMEOUT_S by default) and then gets a
+    LacrimeError naming the PID that holds the lock. The kernel drops the lock when its holder
+    dies, so a killed training never leaves it stuck.
+    """
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
+        try:
+            yield
+        finally:
+            _held.depth -= 1
+        return
+    fd = _acquire_lock(LOCK_TIMEOUT_S if timeout is None else timeout)
+    _held.depth = 1
+    try:
+        yield
+    finally:
+        _held.depth = 0
+        os.close(fd)
+
+
+def _acquire_lock(timeout: float) -> int:
+    path = models_dir() / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+                    raise _LockBusy(
+                        f"another training is running (PID {holder} holds {path}); "
+                        "wait for it to finish and try again"
+                    ) from None
+                time.sleep(0.05)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _stored_ids() -> list[str]:
+    """Ids of the complete versions, oldest first (ids sort by creation time)."""
+    root = versions_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if _VERSION_RE.match(p.name) and p.is_dir())
+
+
+def _version_path(version_id: str) -> Path:
+    if not _VERSION_RE.match(version_id):
+        raise LacrimeError(
+            f"{version_id!r} is not a model version id (like 20261123T234501.123456Z-a1b2c3)"
+        )
+    return versions_dir() / version_id
+
+
+def _verify(path: Path, version_id: str) -> dict:
+    """Check every file against the manifest, then the metadata's compatibility; no unpickling."""
+    if not path.is_dir():
+        raise LacrimeError(f"model version {version_id} does not exist (no directory {path})")
+    manifest = _read_manifest(path, version_id)
+    _check_listing(path, version_id, manifest)
+    for filename, expected in manifest.items():
+        if _sha256_file(path / filename) != expected:
+            raise _tampered(path, version_id, filename)
+    metadata = _parse_metadata((path / METADATA).read_bytes(), version_id)
+    _check_compatible(metadata, version_id)
+    return metadata
+
+
+def _read_manifest(path: Path, version_id: str) -> dict[str, str]:
+    manifest_path = path / MANIFEST
+    try:
+        hashes = json.loads(manifest_path.read_bytes())["sha256"]
+    except FileNotFoundError:
+        raise LacrimeError(
+            f"model version {version_id}: {manifest_path} is missing, so its files cannot be "
+            f"trusted; {_RETRAIN}"
+        ) from None
+    except (ValueError, KeyError, TypeError):
+        raise LacrimeError(
+            f"model version {version_id}: {manifest_path} is not a valid manifest"
+        ) from None
+    if not isinstance(hashes, dict) or METADATA not in hashes:
+        raise LacrimeError(f"model version {version_id}: {manifest_path} does not list {METADATA}")
+    for filename in hashes:
+        if Path(filename).name != filename or filename in (MANIFEST, "", ".", ".."):
+            raise LacrimeError(
+                f"model version {version_id}: {manifest_path} lists an invalid name {filename!r}"
+            )
+    return hashes
+
+
+def _check_listing(path: Path, version_id: str, manifest: dict[str, str]) -> None:
+    present = {p.name for p in path.iterdir()} - {MANIFEST}
+    extra = sorted(present - set(manifest))
+    if extra:
+        raise LacrimeError(
+            f"model version {version_id}: {path / extra[0]} is not in its manifest; "
+            "refusing to load files that were not written by lacrime"
+        )
+    missing = sorted(set(manifest) - present)
+    if missing:
+        raise LacrimeError(f"model version {version_id}: {path / missing[0]} is missing")
+
+
+def _verified_bytes(path: Path, version_id: str, manifest: dict[str, str], filename: str) -> bytes:
+    try:
+        data = (path / filename).read_bytes()
+    except FileNotFoundError:
+        raise LacrimeError(f"model version {version_id}: {path / filename} is missing") from None
+    if hashlib.sha256(data).hexdigest() != manifest[filename]:
+        raise _tampered(path, version_id, filename)
+    return data
+
+
+def _tampered(path: Path, version_id: str, filename: str) -> LacrimeError:
+    return LacrimeError(
+        f"model version {version_id}: {path / filename} does not match the sha256 in its "
+        f"manifest (changed or corrupt); refusing to load it"
+    )
+
+
+def _parse_metadata(data: bytes, version_id: str) -> dict:
+    try:
+        metadata = json.loads(data)
+    except ValueError:
+        raise LacrimeError(f"model version {version_id}: {METADATA} is not valid JSON") from None
+    if not isinstance(metadata, dict):
+        raise LacrimeError(f"model version {version_id}: {METADATA} is not a JSON object")
+    return metadata
+
+
+def _check_compatible(metadata: dict, version_id: str) -> None:
+    """Refuse what this install cannot load faithfully, before unpickling it."""
+    fmt = metadata.get("format_version")
+    if fmt != METADATA_FORMAT:
+        raise LacrimeError(
+            f"model version {version_id} has metadata format {fmt}, this lacrime reads format "
+            f"{METADATA_FORMAT}; {_RETRAIN}"
+        )
+    libraries = metadata.get("libraries")
+    trained = libraries.get("sklearn") if isinstance(libraries, dict) else None
+    installed = _installed_libraries()["sklearn"]
+    if trained != installed:
+        raise LacrimeError(
+            f"model version {version_id} was trained with scikit-learn {trained}, but "
+            f"scikit-learn {installed} is installed; {_RETRAIN}"
+        )
+
+
+def _read_unverified_metadata(path: Path) -> dict:
+    """Best-effort metadata of a version that failed verification, for listing only."""
+    try:
+        metadata = json.loads((path / METADATA).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _artifact_filename(name: str) -> str:
+    if not isinstance(name, str) or not _ARTIFACT_NAME_RE.match(name):
+        raise ValueError(f"artifact name {name!r} must be letters, digits, '_' or '-'")
+    return f"{name}{ARTIFACT_SUFFIX}"
+
+
+def _installed_libraries() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for key, distribution in _LIBRARIES.items():
+        try:
+            versions[key] = importlib_metadata.version(distribution)
+        except importlib_metadata.PackageNotFoundError:
+            versions[key] = None
+    return versions
+
+
+def _json_safe(value: object) -> Any:
+    """Plain JSON values from what training produces: numpy scalars, timestamps, arrays, NaN."""
+    if isinstance(value, Mapping):
+        return {_json_key(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray | pd.Series | pd.Index | list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(_json_safe(v) for v in value)
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dt.datetime | np.datetime64):
+        return None if pd.isna(value) else pd.Timestamp(value).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta | np.timedelta64):
+        return None if pd.isna(value) else pd.Timedelta(value).isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store a {type(value).__name__} in model metadata: {value!r}")
+
+
+def _json_key(key: object) -> str:
+    safe = _json_safe(key)
+    return safe if isinstance(safe, str) else json.dumps(safe)
+
+
+def _dumps(value: object) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
+def _sha256_file(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
