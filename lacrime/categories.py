@@ -4,6 +4,7 @@ LAPD has about 140 crime codes; a planner asks about "vehicle crime" or "violent
 Rules are matched in order against `Crm Cd Desc`; the first match wins.
 """
 
+import numpy as np
 import pandas as pd
 
 GROUP_RULES: tuple[tuple[str, str], ...] = (
@@ -33,9 +34,10 @@ GROUPS: tuple[str, ...] = tuple(name for name, _ in GROUP_RULES) + (OTHER,)
 
 def crime_group(descriptions: pd.Series) -> pd.Series:
     """The group of each description (evaluated once per distinct description)."""
-    distinct = pd.Series(descriptions.dropna().unique(), dtype="str")
+    codes, distinct = pd.factorize(descriptions)
+    distinct = pd.Series(distinct, dtype="str")
     groups = pd.Series(OTHER, index=distinct.index, dtype="str")
     for name, pattern in reversed(GROUP_RULES):
         groups[distinct.str.contains(pattern, regex=True)] = name
-    mapping = dict(zip(distinct, groups, strict=True))
-    return descriptions.map(mapping).fillna(OTHER).astype("str")
+    labels = groups.to_numpy(dtype=object)[np.where(codes < 0, 0, codes)] if len(distinct) else []
+    return pd.Series(labels, index=descriptions.index, dtype="str").mask(codes < 0, OTHER)

@@ -48,27 +48,28 @@ def clean(
     """The cleaned dataset (schema.CLEAN_COLUMNS) and the report of what was removed and why."""
     today = (today or pd.Timestamp.now()).normalize()
     frame = loaded.frame
-    steps: list[dict] = []
-
-    def remove(name: str, mask: pd.Series, detail: dict | None = None) -> None:
-        nonlocal frame
-        steps.append(
-            {
-                "step": name,
-                "reason": STEP_REASONS[name],
-                "removed": int(mask.sum()),
-                **({"detail": detail} if detail else {}),
-            }
-        )
-        frame = frame[~mask.to_numpy()]
-
-    steps.append(
+    kept = np.ones(len(frame), dtype=bool)
+    steps: list[dict] = [
         {
             "step": "malformed_rows",
             "reason": STEP_REASONS["malformed_rows"],
             "removed": loaded.malformed_rows,
         }
-    )
+    ]
+
+    def remove(name: str, mask: np.ndarray, detail: dict | None = None) -> None:
+        """Drop the still-kept rows that `mask` marks, counted under one reason."""
+        hit = mask & kept
+        kept[hit] = False
+        steps.append(
+            {
+                "step": name,
+                "reason": STEP_REASONS[name],
+                "removed": int(hit.sum()),
+                **({"detail": detail} if detail else {}),
+            }
+        )
+
     required = [c for c in REQUIRED_COLUMNS if c not in ("lat", "lon")]
     missing = frame[required].isna()
     detail = {
@@ -79,29 +80,32 @@ def clean(
         for c in required
         if missing[c].any()
     }
-    remove("missing_required_value", missing.any(axis=1), detail)
+    remove("missing_required_value", missing.any(axis=1).to_numpy(), detail)
 
-    same_number = frame["dr_no"].duplicated(keep=False)
-    identical = pd.Series(False, index=frame.index)
-    identical[same_number] = frame[same_number].duplicated(keep="first")
-    remove("duplicate_rows", identical)
-    remove("duplicate_dr_no", frame["dr_no"].duplicated(keep="first"))
+    shared_number = frame["dr_no"].duplicated(keep=False).to_numpy()
+    remove("duplicate_rows", _duplicates(frame, shared_number & kept, identical=True))
+    remove("duplicate_dr_no", _duplicates(frame, shared_number & kept, identical=False))
 
-    remove("missing_coordinates", frame["lat"].isna() | frame["lon"].isna())
-    remove("zero_coordinates", (frame["lat"] == 0) | (frame["lon"] == 0))
-    outside = ~(
-        frame["lat"].between(LA_BOUNDS["lat_min"], LA_BOUNDS["lat_max"])
-        & frame["lon"].between(LA_BOUNDS["lon_min"], LA_BOUNDS["lon_max"])
+    lat, lon = frame["lat"].to_numpy(), frame["lon"].to_numpy()
+    remove("missing_coordinates", np.isnan(lat) | np.isnan(lon))
+    remove("zero_coordinates", (lat == 0) | (lon == 0))
+    inside = (
+        (lat >= LA_BOUNDS["lat_min"])
+        & (lat <= LA_BOUNDS["lat_max"])
+        & (lon >= LA_BOUNDS["lon_min"])
+        & (lon <= LA_BOUNDS["lon_max"])
     )
-    remove("outside_los_angeles", outside)
+    remove("outside_los_angeles", ~inside)
 
-    remove("occurred_after_reported", frame["date_occ"] > frame["date_rptd"])
-    remove("occurred_in_future", frame["date_occ"] > today)
+    occurred = frame["date_occ"].to_numpy()
+    remove("occurred_after_reported", occurred > frame["date_rptd"].to_numpy())
+    remove("occurred_in_future", occurred > today.to_datetime64())
 
-    excluded = exclusions.matches(frame["crm_cd_desc"])
-    by_type = frame.loc[excluded.to_numpy(), "crm_cd_desc"].value_counts()
+    excluded = exclusions.matches(frame["crm_cd_desc"]).to_numpy()
+    by_type = frame.loc[excluded & kept, "crm_cd_desc"].value_counts()
     remove("excluded_crime_type", excluded, {str(k): int(v) for k, v in by_type.items()})
 
+    frame = frame[kept]
     result = _typed(frame)
     report = {
         "rows_in": loaded.rows_read + loaded.malformed_rows,
@@ -113,6 +117,16 @@ def clean(
         "flags": quality_flags(result),
     }
     return result, report
+
+
+def _duplicates(frame: pd.DataFrame, candidates: np.ndarray, *, identical: bool) -> np.ndarray:
+    """Among candidate rows, the later ones repeating an earlier report (identical: in full)."""
+    repeated = np.zeros(len(frame), dtype=bool)
+    subset = frame[candidates]
+    repeated[candidates] = (
+        subset.duplicated(keep="first") if identical else subset["dr_no"].duplicated(keep="first")
+    ).to_numpy()
+    return repeated
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -215,8 +229,10 @@ def weekly_counts(frame: pd.DataFrame) -> pd.Series:
     start = days.min() + pd.Timedelta(days=(7 - days.min().day_of_week) % 7)
     end = days.max() - pd.Timedelta(days=(days.max().day_of_week + 1) % 7)  # last full Sunday
     inside = days[(days >= start) & (days <= end)]
-    monday = (inside - pd.to_timedelta(inside.dt.day_of_week, unit="D")).dt.date
-    return monday.value_counts().sort_index()
+    monday = inside - pd.to_timedelta(inside.dt.day_of_week, unit="D")
+    counts = monday.value_counts().sort_index()
+    counts.index = counts.index.date
+    return counts
 
 
 def _incomplete_weeks(weeks: pd.Series) -> list[dict]:

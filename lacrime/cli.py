@@ -8,6 +8,7 @@ import json
 import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from lacrime import __version__
 from lacrime.errors import LacrimeError
@@ -94,7 +95,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         raise LacrimeError(f"--rows must be positive, got {args.rows}")
     data_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
-        path = write_demo_csv(f"{tmp}/lapd_demo.csv", rows=args.rows, seed=args.seed)
+        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=args.rows, seed=args.seed)
         _print_summary(
             ingest(
                 path, synthetic=True, label=f"synthetic demo (rows={args.rows}, seed={args.seed})"

@@ -10,6 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lacrime.errors import LacrimeError
@@ -36,9 +37,10 @@ class Exclusions:
         if not self.rules:
             return pd.Series(False, index=descriptions.index)
         joined = "|".join(f"(?:{r.pattern})" for r in self.rules)
-        distinct = pd.Series(descriptions.dropna().unique(), dtype="str")
-        hit = set(distinct[distinct.str.contains(joined, case=False, regex=True)])
-        return descriptions.isin(hit)
+        codes, distinct = pd.factorize(descriptions)
+        hit = pd.Series(distinct, dtype="str").str.contains(joined, case=False, regex=True)
+        hit = np.append(hit.to_numpy(dtype=bool), False)  # code -1 (null) maps to the end
+        return pd.Series(hit[codes], index=descriptions.index)
 
     def rule_for(self, description: str) -> Rule | None:
         for rule in self.rules:
