@@ -20,9 +20,9 @@ run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: setup
-	$(BIN)/ruff check lacrime tests pages app.py benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/pytest -q -rs
 
 lint: setup
-	$(BIN)/ruff check lacrime tests pages app.py benchmarks
-	$(BIN)/ruff format --check lacrime tests pages app.py benchmarks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
