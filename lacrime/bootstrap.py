@@ -1,0 +1,73 @@
+"""First start: a fresh machine gets the synthetic demo dataset before any page is served.
+
+The app has to show something useful with no real data, and it must say so (the manifest is
+marked synthetic, and every page shows a banner). Two sessions opening a fresh app at once
+must not both generate the demo and race to install it: the first takes a file lock and
+builds, the second waits on the lock and then finds the dataset in place.
+"""
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from lacrime.dataset import has_dataset, ingest, read_manifest
+from lacrime.demo import write_demo_csv
+from lacrime.errors import LacrimeError
+from lacrime.paths import data_dir
+
+# The CLI's default size: a year of reports, enough for weekly and seasonal patterns.
+DEFAULT_DEMO_ROWS = 200_000
+DEMO_SEED = 0
+# Tests and small machines ask for a smaller first-start demo through this variable.
+DEMO_ROWS_ENV = "LACRIME_DEMO_ROWS"
+LOCK_FILE = ".bootstrap.lock"
+
+
+def demo_rows() -> int:
+    """Rows of the first-start demo: LACRIME_DEMO_ROWS if set, else the CLI's default."""
+    value = os.environ.get(DEMO_ROWS_ENV, "").strip()
+    if not value:
+        return DEFAULT_DEMO_ROWS
+    try:
+        rows = int(value)
+    except ValueError:
+        raise LacrimeError(f"{DEMO_ROWS_ENV}={value!r} is not a whole number of rows") from None
+    if rows < 1:
+        raise LacrimeError(f"{DEMO_ROWS_ENV} must be positive, got {rows}")
+    return rows
+
+
+def install_demo(
+    rows: int, seed: int = DEMO_SEED, progress: Callable[[str], None] = lambda _: None
+) -> dict:
+    """Generate the demo in the portal's CSV format and ingest it as the current dataset.
+
+    Going through the real ingest (not writing Parquet directly) means the demo is validated,
+    cleaned and reported exactly like a real export.
+    """
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
+        progress(f"Generating {rows:,} synthetic reports in the portal's CSV format")
+        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed)
+        progress("Validating, cleaning and storing them as the current dataset")
+        return ingest(path, synthetic=True, label=f"synthetic demo (rows={rows}, seed={seed})")
+
+
+def ensure_dataset(progress: Callable[[str], None]) -> dict:
+    """The current dataset's manifest, installing the demo first if there is no dataset."""
+    if has_dataset():
+        return read_manifest()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with (data_dir() / LOCK_FILE).open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("Another session is preparing the demo dataset; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        if has_dataset():
+            return read_manifest()
+        manifest = install_demo(demo_rows(), progress=progress)
+    progress(f"Ready: {manifest['rows']:,} reports after cleaning")
+    return manifest

@@ -1,0 +1,170 @@
+"""Streamlit glue every page shares: first start, cached loaders, the page header with its
+banners, the exclusions panel, and errors shown as messages rather than tracebacks.
+
+Pages hold layout only. Caches are keyed on the dataset id and the model version id, so an
+ingest or a retrain is picked up on the next page view without restarting the app.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+import streamlit as st
+
+from lacrime import bootstrap, dataset, registry, summaries
+from lacrime.errors import LacrimeError
+from lacrime.exclusions import load_exclusions
+
+logger = logging.getLogger(__name__)
+
+SYNTHETIC_BANNER = (
+    "Synthetic demo data: not real LAPD reports. Load the real data from the Admin page or "
+    "with `lacrime ingest`/`lacrime fetch`."
+)
+
+
+def prepare() -> None:
+    """What a fresh machine needs before any page is served, each step under a visible status.
+
+    Runs on every script run; once done it costs a file check.
+    """
+    if not dataset.has_dataset():
+        with st.status("First start: preparing the synthetic demo dataset", expanded=True) as box:
+            manifest = bootstrap.ensure_dataset(box.write)
+            box.update(
+                label=f"Demo dataset ready: {manifest['rows']:,} reports",
+                state="complete",
+                expanded=False,
+            )
+
+
+def _current_dataset_id() -> str:
+    dataset_id = dataset.dataset_id()
+    if dataset_id is None:
+        raise LacrimeError(
+            "no dataset yet: run `lacrime ingest FILE`, `lacrime fetch` or `lacrime demo`"
+        )
+    return dataset_id
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _manifest(dataset_id: str) -> dict:
+    return dataset.read_manifest()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the dataset")
+def _reports(dataset_id: str) -> pd.DataFrame:
+    return dataset.load_dataset()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Checking the model files")
+def _model(version_id: str | None) -> tuple[registry.ModelVersion | None, str | None]:
+    return registry.load_current_or_fallback()
+
+
+def manifest() -> dict:
+    """The current dataset's manifest (source, rows, cleaning report, exclusions applied)."""
+    return _manifest(_current_dataset_id())
+
+
+def reports() -> pd.DataFrame:
+    """The current cleaned dataset, one copy shared by all sessions: never modify it in place."""
+    return _reports(_current_dataset_id())
+
+
+def model_version() -> tuple[registry.ModelVersion | None, str | None]:
+    """The model version in use (or the fallback) and a warning when it is not the current one."""
+    return _model(registry.current_version_id())
+
+
+def page_header(title: str, caption: str) -> dict:
+    """Title, what the page is for, the synthetic-data banner and the data's date range and
+    freshness in small print; returns the manifest so the page need not load it again."""
+    st.title(title)
+    st.caption(caption)
+    current = manifest()
+    if current["synthetic"]:
+        st.warning(SYNTHETIC_BANNER, icon=":material/science:")
+    st.caption(summaries.dataset_line(current, dt.date.today()))
+    return current
+
+
+def show_model_version() -> registry.ModelVersion | None:
+    """One line on the model in use, with the registry's warning if it fell back to an older one."""
+    version, warning = model_version()
+    if warning:
+        st.warning(warning, icon=":material/warning:")
+    if version is None:
+        st.info("No model trained yet: forecasts appear once one is trained.")
+    else:
+        trained = summaries.utc_time(version.metadata.get("created_at"))
+        st.markdown(f"Model version `{version.version}`, trained {trained}.")
+    return version
+
+
+def show_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> None:
+    """A small static table, text wrapped: whole numbers with thousands separators, the named
+    columns as percentages, and `$` kept literal (cells are Markdown, and `$...$` is maths)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_string_dtype(shown[column]):
+            shown[column] = shown[column].str.replace("$", r"\$", regex=False)
+    formats = {
+        column: "{:.1%}" if column in percent else "{:,}"
+        for column in shown.columns
+        if column in percent or pd.api.types.is_integer_dtype(shown[column])
+    }
+    st.table(shown.style.format(formats), hide_index=True)
+
+
+def exclusions_details() -> None:
+    """The excluded columns and crime types of the current dataset, each with its reason and
+    how many reports it removed."""
+    current = manifest()
+    applied = current["exclusions"]
+    columns = ", ".join(f"`{c}`" for c in applied["columns"])
+    st.markdown(f"**Columns never read:** {columns}. {applied['columns_reason']}")
+    table = summaries.exclusion_summary(current)
+    st.markdown(
+        f"**Crime types left out of every model, forecast and map:** "
+        f"{table['Reports removed'].sum():,} reports in this dataset. Each rule matches LAPD's "
+        "crime description (Crm Cd Desc)."
+    )
+    show_table(table)
+    if summaries.exclusions_changed(applied, load_exclusions().to_dict()):
+        st.info(
+            "The exclusion list was edited after this dataset was ingested: the table shows "
+            "the list that was applied. Ingest the data again to apply the new list.",
+            icon=":material/info:",
+        )
+
+
+def exclusions_expander() -> None:
+    """The 'What was left out and why' panel that every page showing a prediction includes."""
+    with st.expander("What was left out and why", icon=":material/balance:"):
+        exclusions_details()
+
+
+def show_error(exc: Exception) -> None:
+    """A user's problem as one line with the way forward; a bug as a short notice, its
+    traceback in the server log rather than on the page."""
+    if isinstance(exc, LacrimeError):
+        st.error(str(exc), icon=":material/error:")
+        return
+    logger.error("page failed", exc_info=exc)
+    st.error(
+        f"This page could not be shown because of an unexpected problem "
+        f"({type(exc).__name__}). The details are in the server log; please report them.",
+        icon=":material/error:",
+    )
+
+
+@contextmanager
+def guard() -> Iterator[None]:
+    """Run a page (or part of one) so that any failure becomes a message via `show_error`."""
+    try:
+        yield
+    except Exception as exc:
+        show_error(exc)

@@ -1,0 +1,206 @@
+"""The pages, run headless with Streamlit's AppTest on the demo and on the real extract."""
+
+import base64
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lacrime import bootstrap, ui
+from lacrime.cli import main
+from lacrime.dataset import current_dir, has_dataset, read_manifest
+from lacrime.exclusions import load_exclusions, override_file
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+OVERVIEW = "app_pages/overview.py"
+DATA_FAIRNESS = "app_pages/data_fairness.py"
+ALL_PAGES = {
+    OVERVIEW: "Overview",
+    "app_pages/hourly_forecast.py": "Hourly forecast",
+    "app_pages/hotspot_map.py": "Hotspot map",
+    "app_pages/model_comparison.py": "Model comparison",
+    DATA_FAIRNESS: "Data & fairness",
+    "app_pages/admin.py": "Admin",
+}
+
+
+def _home_with(tmp: Path, argv: list[str]) -> Path:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LACRIME_HOME", str(tmp))
+        assert main(argv) == 0
+    return tmp
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _home_with(tmp_path_factory.mktemp("demo-home"), ["demo", "--rows", "20000"])
+
+
+@pytest.fixture(scope="module")
+def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
+    return _home_with(tmp_path_factory.mktemp("real-home"), ["ingest", str(real_data_path)])
+
+
+@pytest.fixture(params=["demo", "real"])
+def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = request.getfixturevalue(f"{request.param}_home")
+    monkeypatch.setenv("LACRIME_HOME", str(path))
+    return path
+
+
+def run_page(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _number(value: object) -> float:
+    return float(str(value).replace(",", "").rstrip("%"))
+
+
+def _charts(at: AppTest) -> list[dict]:
+    """Each Plotly chart's JSON, with its typed arrays ({"dtype", "bdata"}) decoded."""
+    return [
+        json.loads(chart.proto.spec, object_hook=_typed_array) for chart in at.get("plotly_chart")
+    ]
+
+
+def _typed_array(obj: dict) -> object:
+    if set(obj) >= {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
+    return obj
+
+
+def _banner_shown(at: AppTest) -> bool:
+    return any(w.value == ui.SYNTHETIC_BANNER for w in at.warning)
+
+
+def test_overview_shows_the_dataset_in_use(home: Path) -> None:
+    manifest = read_manifest()
+    at = run_page(OVERVIEW)
+    assert not at.error, [e.value for e in at.error]
+    assert at.title[0].value == "Overview"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reports"] == f"{manifest['rows']:,}"
+    assert [metrics["First day"], metrics["Last day"]] == manifest["date_range"]
+    assert _banner_shown(at) == manifest["synthetic"]
+    warnings = {w.value for w in at.warning}
+    assert set(manifest["report"]["flags"]["warnings"]) <= warnings
+    assert any("No model trained yet" in i.value for i in at.info)
+
+    steps = at.table[0].value
+    assert [_number(v) for v in steps["Rows removed"]] == [
+        s["removed"] for s in manifest["report"]["steps"]
+    ]
+    assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
+
+    daily, weekly, groups, top = _charts(at)
+    assert sum(daily["data"][0]["y"]) == manifest["rows"]
+    assert sum(groups["data"][0]["x"]) == manifest["rows"]
+    flagged = {w["week_start"] for w in manifest["report"]["flags"]["incomplete_recent_weeks"]}
+    marked = next(t for t in weekly["data"] if "still coming in" in t["name"])
+    assert {x[:10] for x in marked["x"]} == flagged
+    assert len(top["data"][0]["x"]) == 10
+
+
+def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
+    manifest = read_manifest()
+    flags = manifest["report"]["flags"]
+    at = run_page(DATA_FAIRNESS)
+    assert not at.error, [e.value for e in at.error]
+    assert _banner_shown(at) == manifest["synthetic"]
+    markdown = " ".join(m.value for m in at.markdown)
+    exclusions = load_exclusions()
+    assert all(f"`{column}`" in markdown for column in exclusions.columns)
+
+    rules = at.table[0].value
+    assert rules["Reason"].tolist() == [rule.reason for rule in exclusions.rules]
+    excluded = next(s for s in manifest["report"]["steps"] if s["step"] == "excluded_crime_type")
+    assert sum(_number(v) for v in rules["Reports removed"]) == excluded["removed"]
+
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["At exactly 12:00"] == f"{flags['share_time_1200']:.1%}"
+    assert metrics["On a whole hour"] == f"{flags['share_whole_hour']:.1%}"
+    assert metrics["Median"] == f"{flags['reporting_lag_days']['median']:g} days"
+
+    hours, minutes, _, lag = _charts(at)
+    assert sum(sum(trace["y"]) for trace in hours["data"]) == manifest["rows"]
+    assert sum(minutes["data"][0]["y"]) == manifest["rows"]
+    assert lag["data"][0]["y"] == list(flags["reporting_lag_days"]["distribution"].values())
+
+
+def test_real_extract_flags_its_last_week(real_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(real_home))
+    at = run_page(DATA_FAIRNESS)
+    weeks = at.table[1].value
+    assert weeks["Week starting"].tolist() == ["2024-03-18"]
+
+
+def test_every_page_renders_with_the_banner(demo_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(demo_home))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    for page, title in ALL_PAGES.items():
+        at.switch_page(page).run()
+        assert not at.exception, (page, [e.value for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        assert at.title[0].value == title
+        assert _banner_shown(at)
+
+
+def test_first_start_generates_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "3000")
+    assert not has_dataset()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert has_dataset()
+    manifest = read_manifest()
+    assert manifest["synthetic"] is True
+    assert manifest["report"]["rows_in"] == 3000
+    assert at.status[0].label.startswith("Demo dataset ready")
+    assert at.title[0].value == "Overview"
+    assert _banner_shown(at)
+    assert {m.label: m.value for m in at.metric}["Reports"] == f"{manifest['rows']:,}"
+
+
+def test_first_start_is_race_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "2000")
+    start = threading.Barrier(2)
+    results: list[dict] = []
+    messages: list[str] = []
+
+    def first_visitor() -> None:
+        start.wait()
+        results.append(bootstrap.ensure_dataset(messages.append))
+
+    threads = [threading.Thread(target=first_visitor) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(results) == 2
+    assert results[0]["dataset_id"] == results[1]["dataset_id"]
+    assert len(list((current_dir().parent / "datasets").iterdir())) == 1
+    assert sum(m.startswith("Generating") for m in messages) == 1
+
+
+def test_bad_demo_rows_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "lots")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("LACRIME_DEMO_ROWS='lots'" in e.value for e in at.error)
+
+
+def test_user_problem_is_a_message_and_a_bug_hides_its_traceback() -> None:
+    assert main(["demo", "--rows", "2000"]) == 0
+    (current_dir() / "reports.parquet").unlink()
+    at = run_page(OVERVIEW)
+    assert any("unexpected problem (FileNotFoundError)" in e.value for e in at.error)
+    assert not any("Traceback" in e.value for e in at.error)
+
+    override_file().write_text("this is [not toml")
+    at = run_page(DATA_FAIRNESS)
+    assert any("not a valid exclusions file" in e.value for e in at.error)

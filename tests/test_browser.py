@@ -1,0 +1,164 @@
+"""End to end: `streamlit run app.py` on a free port, each page opened in headless Chromium.
+
+Checks what a user would see (the page's key text, its charts drawn, no exception) and saves a
+screenshot of each page under `screenshots/` (git-ignored) for a person to look at.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lacrime.cli import main
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "screenshots"
+START_TIMEOUT_S = 60
+PAGE_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class PageCheck:
+    """A page to open: its URL path, its title, text that must show, and how many charts."""
+
+    path: str
+    title: str
+    texts: tuple[str, ...] = ()
+    charts: int = 0
+
+
+# Extend this list when a page is added or filled in.
+PAGES = [
+    PageCheck("", "Overview", ("Dataset in use", "How the data was cleaned"), charts=4),
+    PageCheck("hourly_forecast", "Hourly forecast"),
+    PageCheck("hotspot_map", "Hotspot map"),
+    PageCheck("model_comparison", "Model comparison"),
+    PageCheck(
+        "data_fairness",
+        "Data & fairness",
+        ("What was left out and why", "Time heaping", "Reporting lag"),
+        charts=4,
+    ),
+    PageCheck("admin", "Admin", ("not yet available",)),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    pytest.fail(f"streamlit did not answer within {START_TIMEOUT_S} s:\n{log.read_text()[-2000:]}")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+@pytest.fixture(scope="module", params=["demo", "real"])
+def app_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A running app over a small demo dataset, or over the real extract when it is available."""
+    home = tmp_path_factory.mktemp(f"browser-{request.param}")
+    if request.param == "demo":
+        argv = ["demo", "--rows", "20000"]
+    else:
+        argv = ["ingest", str(request.getfixturevalue("real_data_path"))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LACRIME_HOME", str(home))
+        assert main(argv) == 0
+    port = _free_port()
+    log = home / "streamlit.log"
+    env = {**os.environ, "LACRIME_HOME": str(home)}
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
+    command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
+    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    request.addfinalizer(lambda: _stop(server))
+    url = f"http://127.0.0.1:{port}"
+    _wait_until_up(url, server, log)
+    return request.param, url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM}: install the system package `chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("check", PAGES, ids=lambda check: check.title)
+def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: PageCheck) -> None:
+    dataset, url = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(f"{url}/{check.path}", timeout=PAGE_TIMEOUT_MS)
+        page.locator("h1", has_text=check.title).wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
+            timeout=PAGE_TIMEOUT_MS
+        )
+        for text in check.texts:
+            page.get_by_text(text).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        if check.charts:
+            page.locator(".js-plotly-plot .main-svg").nth(check.charts - 1).wait_for(
+                timeout=PAGE_TIMEOUT_MS
+            )
+        body = page.inner_text("body")
+        if dataset == "demo":
+            assert "Synthetic demo data: not real LAPD reports" in body
+        else:
+            assert "Synthetic demo data" not in body
+        assert page.locator('[data-testid="stException"]').count() == 0
+        assert "Traceback" not in body
+        assert "Error" not in body
+        _screenshot(page, f"{dataset}-{check.path or 'overview'}.png")
+    finally:
+        page.close()
+
+
+def _screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the viewport to fit."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1400, "height": min(height + 40, 8000)})
+    page.wait_for_timeout(300)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / name)
