@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Expected crimes in one hour of a weekday and "
         "season, with a prediction interval, from the default hourly model.",
     )
-    sub.add_argument("--hour", required=True, help="hour of the day, 0-23")
+    sub.add_argument("--hour", required=True, type=int, help="hour of the day, 0-23")
     sub.add_argument("--weekday", required=True, help="Monday ... Sunday")
     sub.add_argument("--season", required=True, help="winter, spring, summer or autumn")
     sub.add_argument("--area", help="LAPD area name, e.g. 'Central'")
@@ -129,6 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print as JSON")
     sub = command("rollback", cmd_rollback, "Make an earlier model version current again.")
     sub.add_argument("version", help="a version id from `lacrime versions`")
+    sub = command(
+        "set-admin-password",
+        cmd_set_admin_password,
+        "Set the Admin page's password: its scrypt hash goes to "
+        "LACRIME_HOME/.streamlit/secrets.toml (the repository's, by default).",
+    )
+    sub.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input (scripts)"
+    )
     return parser
 
 
@@ -252,7 +261,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         print()
     hotspots = evaluation["hotspots"]
     print(
-        f"Hotspot models: rolling origin over {len(hotspots['weeks'])} week(s), "
+        f"Hotspot models: rolling origin over {len(hotspots['eval_weeks'])} week(s), "
         f"mean (std) over weeks"
     )
     print(
@@ -264,8 +273,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
         mark = " *" if name == hotspots["default_model"] else ""
         print(
             f"  {name:<22}{_mean_std(m['pai_1']):>12}{_mean_std(m['pai_5']):>12}"
-            f"{m['hit_rate_5']['mean']:>8.2f}{m['pei_5']['mean']:>9.2f}"
-            f"{m['f1_hotspot']['mean']:>8.2f}{m['f1_not_hotspot']['mean']:>8.2f}"
+            f"{m['hit_rate_5']['mean']:>8.2f}{m['pei_star_5']['mean']:>9.2f}"
+            f"{m['hotspot_f1']['mean']:>8.2f}{m['non_hotspot_f1']['mean']:>8.2f}"
             f"{m['roc_auc']['mean']:>9.2f}{mark}"
         )
     print(f"\n  * default model. {hotspots['verdict']}")
@@ -366,6 +375,26 @@ def cmd_rollback(args: argparse.Namespace) -> None:
 
     registry.rollback(args.version)
     print(f"version {args.version} is current")
+
+
+def cmd_set_admin_password(args: argparse.Namespace) -> None:
+    import getpass
+    import os
+
+    from lacrime import auth
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("New admin password: ")
+        auth.check_new_password(password)
+        if getpass.getpass("Same password again: ") != password:
+            raise LacrimeError("the two passwords differ; nothing was changed")
+    auth.check_new_password(password)
+    path = auth.save_password_hash(auth.hash_password(password))
+    print(f"admin password hash written to {path}")
+    if os.environ.get(auth.HASH_ENV):
+        print(f"note: {auth.HASH_ENV} is set and takes precedence over that file")
 
 
 def _current_version():
