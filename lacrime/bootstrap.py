@@ -1,4 +1,4 @@
-"""First start: a fresh machine gets the synthetic demo dataset before any page is served.
+"""First start: a fresh machine gets a dataset and trained models before any page is served.
 
 The app has to show something useful with no real data, and it must say so (the manifest is
 marked synthetic, and every page shows a banner). Two sessions opening a fresh app at once
@@ -9,13 +9,16 @@ builds, the second waits on the lock and then finds the dataset in place.
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lacrime.dataset import has_dataset, ingest, read_manifest
 from lacrime.demo import write_demo_csv
 from lacrime.errors import LacrimeError
 from lacrime.paths import data_dir
+from lacrime.registry import current_version_id
+from lacrime.train import train
 
 # The CLI's default size: a year of reports, enough for weekly and seasonal patterns.
 DEFAULT_DEMO_ROWS = 200_000
@@ -55,19 +58,40 @@ def install_demo(
         return ingest(path, synthetic=True, label=f"synthetic demo (rows={rows}, seed={seed})")
 
 
-def ensure_dataset(progress: Callable[[str], None]) -> dict:
-    """The current dataset's manifest, installing the demo first if there is no dataset."""
-    if has_dataset():
-        return read_manifest()
+@contextmanager
+def _first_start_lock(progress: Callable[[str], None]) -> Iterator[None]:
+    """One session prepares; the others wait for it instead of doing the same work again."""
     data_dir().mkdir(parents=True, exist_ok=True)
     with (data_dir() / LOCK_FILE).open("w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            progress("Another session is preparing the demo dataset; waiting for it to finish")
+            progress("Another session is preparing the app; waiting for it to finish")
             fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_dataset(progress: Callable[[str], None]) -> dict:
+    """The current dataset's manifest, installing the demo first if there is no dataset."""
+    if has_dataset():
+        return read_manifest()
+    with _first_start_lock(progress):
         if has_dataset():
             return read_manifest()
         manifest = install_demo(demo_rows(), progress=progress)
     progress(f"Ready: {manifest['rows']:,} reports after cleaning")
     return manifest
+
+
+def ensure_models(progress: Callable[[str], None]) -> str:
+    """The current model version's id, training the first version if there is none.
+
+    Later starts find the version in the registry and load it: models are trained once,
+    not per start.
+    """
+    if (version := current_version_id()) is not None:
+        return version
+    with _first_start_lock(progress):
+        if (version := current_version_id()) is not None:
+            return version
+        return train(lambda step: progress(step[:1].upper() + step[1:])).version

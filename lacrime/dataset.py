@@ -153,4 +153,7 @@ def dataset_id() -> str | None:
 def load_dataset(columns: list[str] | None = None) -> pd.DataFrame:
     """The current cleaned dataset (schema.CLEAN_COLUMNS)."""
     read_manifest()
-    return pd.read_parquet(current_dir().resolve() / REPORTS_FILE, columns=columns)
+    path = current_dir().resolve() / REPORTS_FILE
+    if not path.is_file():
+        raise LacrimeError(f"{path} is missing: ingest the data again (`lacrime ingest FILE`)")
+    return pd.read_parquet(path, columns=columns)

@@ -38,6 +38,10 @@ def prepare() -> None:
                 state="complete",
                 expanded=False,
             )
+    if registry.current_version_id() is None:
+        with st.status("First start: training the models once", expanded=True) as box:
+            version = bootstrap.ensure_models(box.write)
+            box.update(label=f"Models ready: version {version}", state="complete", expanded=False)
 
 
 def _current_dataset_id() -> str:
@@ -79,6 +83,22 @@ def model_version() -> tuple[registry.ModelVersion | None, str | None]:
     return _model(registry.current_version_id())
 
 
+@st.cache_resource(max_entries=8, show_spinner="Loading the models")
+def _artifact(version_id: str, name: str) -> object:
+    return registry.load_artifact(registry.open_version(version_id), name)
+
+
+def artifact(name: str) -> object:
+    """A verified artifact (see lacrime.train's names) of the version in use, shared by sessions.
+
+    Cached per version, so a promotion or rollback switches every page at its next run.
+    """
+    version, _ = model_version()
+    if version is None:
+        raise LacrimeError("no model trained yet: run `lacrime train` or retrain from Admin")
+    return _artifact(version.version, name)
+
+
 def page_header(title: str, caption: str) -> dict:
     """Title, what the page is for, the synthetic-data banner and the data's date range and
     freshness in small print; returns the manifest so the page need not load it again."""
@@ -97,7 +117,7 @@ def show_model_version() -> registry.ModelVersion | None:
     if warning:
         st.warning(warning, icon=":material/warning:")
     if version is None:
-        st.info("No model trained yet: forecasts appear once one is trained.")
+        st.info("No model trained yet: run `lacrime train`, or retrain from the Admin page.")
     else:
         trained = summaries.utc_time(version.metadata.get("created_at"))
         st.markdown(f"Model version `{version.version}`, trained {trained}.")

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lacrime import bootstrap, ui
+from lacrime import bootstrap, summaries, ui
 from lacrime.cli import main
 from lacrime.dataset import current_dir, has_dataset, read_manifest
 from lacrime.exclusions import load_exclusions, override_file
+from lacrime.registry import current_version_id
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 OVERVIEW = "app_pages/overview.py"
@@ -90,7 +91,9 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     assert _banner_shown(at) == manifest["synthetic"]
     warnings = {w.value for w in at.warning}
     assert set(manifest["report"]["flags"]["warnings"]) <= warnings
-    assert any("No model trained yet" in i.value for i in at.info)
+    version = current_version_id()
+    assert version is not None  # the first run trained the models once
+    assert any(version in m.value for m in at.markdown)
 
     steps = at.table[0].value
     assert [_number(v) for v in steps["Rows removed"]] == [
@@ -194,12 +197,23 @@ def test_bad_demo_rows_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
     assert any("LACRIME_DEMO_ROWS='lots'" in e.value for e in at.error)
 
 
-def test_user_problem_is_a_message_and_a_bug_hides_its_traceback() -> None:
+def test_user_problem_is_a_message_and_a_bug_hides_its_traceback(monkeypatch) -> None:
     assert main(["demo", "--rows", "2000"]) == 0
     (current_dir() / "reports.parquet").unlink()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("reports.parquet is missing: ingest the data again" in e.value for e in at.error)
+
+    assert main(["demo", "--rows", "2000"]) == 0
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    original = summaries.daily_counts
+    monkeypatch.setattr(summaries, "daily_counts", broken)
     at = run_page(OVERVIEW)
-    assert any("unexpected problem (FileNotFoundError)" in e.value for e in at.error)
-    assert not any("Traceback" in e.value for e in at.error)
+    assert any("unexpected problem (ZeroDivisionError)" in e.value for e in at.error)
+    assert not any("Traceback" in e.value or "a bug" in e.value for e in at.error)
+    monkeypatch.setattr(summaries, "daily_counts", original)
 
     override_file().write_text("this is [not toml")
     at = run_page(DATA_FAIRNESS)
