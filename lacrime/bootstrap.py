@@ -43,7 +43,10 @@ def demo_rows() -> int:
 
 
 def install_demo(
-    rows: int, seed: int = DEMO_SEED, progress: Callable[[str], None] = lambda _: None
+    rows: int,
+    seed: int = DEMO_SEED,
+    days: int = 365,
+    progress: Callable[[str], None] = lambda _: None,
 ) -> dict:
     """Generate the demo in the portal's CSV format and ingest it as the current dataset.
 
@@ -53,9 +56,10 @@ def install_demo(
     data_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
         progress(f"Generating {rows:,} synthetic reports in the portal's CSV format")
-        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed)
+        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed, days=days)
         progress("Validating, cleaning and storing them as the current dataset")
-        return ingest(path, synthetic=True, label=f"synthetic demo (rows={rows}, seed={seed})")
+        label = f"synthetic demo (rows={rows}, seed={seed}, days={days})"
+        return ingest(path, synthetic=True, label=label)
 
 
 @contextmanager

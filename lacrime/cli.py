@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--rows", type=int, default=200_000, help="rows to generate (200000)")
     sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sub.add_argument("--days", type=int, default=365, help="days covered, ending 2023-12-31 (365)")
     sub = command("info", cmd_info, "Summary of the current dataset and its cleaning report.")
     sub.add_argument("--json", action="store_true", help="print the full manifest as JSON")
     sub = command(
@@ -169,7 +170,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     if args.rows < 1:
         raise LacrimeError(f"--rows must be positive, got {args.rows}")
-    _print_summary(install_demo(args.rows, seed=args.seed))
+    _print_summary(install_demo(args.rows, seed=args.seed, days=args.days))
 
 
 def cmd_info(args: argparse.Namespace) -> None:

@@ -473,10 +473,11 @@ def _write_csv(table: pa.Table, handle: BinaryIO, batch_rows: int = 100_000) -> 
         handle.write(b"\n")
 
 
-def write_demo_csv(path: Path, rows: int = 200_000, seed: int = 0) -> Path:
-    """Write `generate(rows, seed)` as a portal CSV, atomically, so an interrupted run never
-    leaves a half-written file to ingest."""
-    table = _generate_table(rows, seed, "2023-01-01", 365)
+def write_demo_csv(path: Path, rows: int = 200_000, seed: int = 0, days: int = 365) -> Path:
+    """Write `generate(rows, seed)` over the `days` ending on 2023-12-31 as a portal CSV,
+    atomically, so an interrupted run never leaves a half-written file to ingest."""
+    start = (pd.Timestamp("2024-01-01") - pd.Timedelta(days=days)).date().isoformat()
+    table = _generate_table(rows, seed, start, days)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
