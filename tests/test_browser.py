@@ -41,9 +41,23 @@ class PageCheck:
 # Extend this list when a page is added or filled in.
 PAGES = [
     PageCheck("", "Overview", ("Dataset in use", "How the data was cleaned"), charts=4),
-    PageCheck("hourly_forecast", "Hourly forecast"),
-    PageCheck("hotspot_map", "Hotspot map"),
-    PageCheck("model_comparison", "Model comparison"),
+    PageCheck(
+        "hourly_forecast",
+        "Hourly forecast",
+        ("Expected crimes", "Every weekday of", "What was left out and why"),
+        charts=2,
+    ),
+    PageCheck(
+        "hotspot_map",
+        "Hotspot map",
+        ("Flagged cells", "Risk rank", "How good is it?", "What was left out and why"),
+    ),
+    PageCheck(
+        "model_comparison",
+        "Model comparison",
+        ("Hotspot map models", "How much crime the flagged cells held", "Hourly forecast models"),
+        charts=8,
+    ),
     PageCheck(
         "data_fairness",
         "Data & fairness",
@@ -86,15 +100,17 @@ def _stop(server: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="module", params=["demo", "real"])
 def app_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """A running app over a small demo dataset, or over the real extract when it is available."""
+    """A running app, trained, over a small demo dataset or over the real extract when it is
+    available: a later start, as users see it (the first start is tested in test_app.py)."""
     home = tmp_path_factory.mktemp(f"browser-{request.param}")
     if request.param == "demo":
-        argv = ["demo", "--rows", "20000"]
+        commands = [["demo", "--rows", "20000"], ["train"]]
     else:
-        argv = ["ingest", str(request.getfixturevalue("real_data_path"))]
+        commands = [["train", "--source", str(request.getfixturevalue("real_data_path"))]]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LACRIME_HOME", str(home))
-        assert main(argv) == 0
+        for argv in commands:
+            assert main(argv) == 0
     port = _free_port()
     log = home / "streamlit.log"
     env = {**os.environ, "LACRIME_HOME": str(home)}

@@ -1,0 +1,172 @@
+"""Time from request to fully rendered page in headless Chromium, cold and warm, per page.
+
+    .venv/bin/python benchmarks/app.py [--rows 1000000] [--skip-demo] [--repeat 3]
+
+For the real extract (LACRIME_REAL_DATA) and a demo dataset of `--rows` rows, each trained
+in a fresh LACRIME_HOME: a server is started per page for the cold figure (nothing cached
+yet), then the page is loaded again for the warm figure, and one control is changed for the
+re-render figure. "Rendered" is Streamlit's own signal: the script has stopped running and
+the page title is drawn. The plain baseline in the same run is a one-line Streamlit page
+(`st.title`) served and rendered the same way: the floor of any page.
+Targets (issue 4): warm under 2 s per page, a control change re-rendered under 1 s.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+# path, title, and the control a user would change first on that page (None: no control).
+PAGES: list[tuple[str, str, Callable | None]] = [
+    ("", "Overview", None),
+    (
+        "hourly_forecast",
+        "Hourly forecast",
+        lambda page: page.get_by_text("Leave out default times").first.click(),
+    ),
+    ("hotspot_map", "Hotspot map", None),
+    ("model_comparison", "Model comparison", None),
+    ("data_fairness", "Data & fairness", None),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(home: Path, script: Path = ROOT / "app.py") -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "LACRIME_HOME": str(home)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return server, url
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise RuntimeError("streamlit did not start within 60 s")
+
+
+def render_seconds(browser, url: str, title: str, control: Callable | None = None) -> float:
+    """Seconds from navigation (or from the control change) to the page fully rendered."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        start = time.perf_counter()
+        page.goto(url)
+        page.locator("h1", has_text=title).wait_for(timeout=120_000)
+        page.locator(DONE).wait_for(timeout=120_000)
+        if control is None:
+            return time.perf_counter() - start
+        start = time.perf_counter()
+        control(page)
+        page.wait_for_timeout(50)  # let the rerun begin before waiting for its end
+        page.locator(DONE).wait_for(timeout=120_000)
+        return time.perf_counter() - start
+    finally:
+        page.close()
+
+
+def measure(name: str, home: Path, repeat: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    print(f"\n{name}")
+    print(f"  {'page':<26}{'cold s':>8}{'warm s':>8}{'control s':>11}")
+    baseline = home / "baseline_page.py"
+    baseline.write_text('import streamlit as st\n\nst.title("Baseline")\n')
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        pages = [(baseline, "", "Baseline", None)]
+        pages += [(ROOT / "app.py", path, title, control) for path, title, control in PAGES]
+        for script, path, title, control in pages:
+            server, url = start_server(home, script)
+            try:
+                cold = render_seconds(browser, f"{url}/{path}", title)
+                warm = statistics.median(
+                    render_seconds(browser, f"{url}/{path}", title) for _ in range(repeat)
+                )
+                changed = (
+                    statistics.median(
+                        render_seconds(browser, f"{url}/{path}", title, control)
+                        for _ in range(repeat)
+                    )
+                    if control
+                    else None
+                )
+            finally:
+                server.terminate()
+                server.wait()
+            shown = f"{changed:>11.2f}" if changed is not None else f"{'-':>11}"
+            label = "plain st.title page" if script == baseline else title
+            print(f"  {label:<26}{cold:>8.2f}{warm:>8.2f}{shown}")
+        browser.close()
+
+
+def lacrime(home: Path, *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "lacrime", *args],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "LACRIME_HOME": str(home)},
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-demo", action="store_true", help="only the real extract")
+    args = parser.parse_args()
+    real = os.environ.get("LACRIME_REAL_DATA")
+    with tempfile.TemporaryDirectory() as tmp:
+        if real and Path(real).is_file():
+            home = Path(tmp) / "real"
+            lacrime(home, "train", "--source", real)
+            measure("real extract", home, args.repeat)
+        else:
+            print("real extract: skipped (set LACRIME_REAL_DATA)")
+        if not args.skip_demo:
+            home = Path(tmp) / "demo"
+            days = max(365, round(args.rows / 700))
+            lacrime(home, "demo", "--rows", str(args.rows), "--days", str(days))
+            lacrime(home, "train")
+            measure(f"demo, {args.rows:,} rows", home, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
