@@ -1,10 +1,133 @@
-"""Hourly forecast: built with the models; until then the page says so."""
+"""Hourly forecast: how many crimes to expect in one hour of a kind of day, with the spread.
+
+The choices live in the URL (season, weekday, hour, area, group, model, default times), so a
+planner can share a view as a link.
+"""
 
 import streamlit as st
 
-from lacrime import ui
+from lacrime import charts, hourly, hourly_view, ui
+from lacrime.categories import GROUPS
+from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 ui.page_header(
-    "Hourly forecast", "How many crimes to expect by season, weekday and hour, with the spread."
+    "Hourly forecast",
+    "How many crimes to expect in one clock hour of a kind of day, by season, weekday and "
+    "hour, city-wide or for one LAPD area or crime group, with the range such hours fall in.",
 )
-st.info("This page arrives with the models: it is not built yet.", icon=":material/construction:")
+if ui.show_model_version() is None:
+    st.stop()
+
+bundles = {False: ui.artifact(HOURLY), True: ui.artifact(HOURLY_NO_DEFAULT_TIMES)}
+kept = bundles[False]
+start = hourly_view.choices_from_params(
+    st.query_params.to_dict(),
+    areas=kept.areas,
+    models=tuple(kept.models),
+    default_season=hourly_view.latest_season(kept),
+)
+for key, value in hourly_view.widget_values(start).items():
+    st.session_state.setdefault(f"hourly_{key}", value)
+
+left, middle, right = st.columns([1, 1, 2])
+season = left.selectbox(
+    "Season",
+    hourly.SEASONS,
+    key="hourly_season",
+    format_func=lambda s: s.capitalize() + ("" if s in kept.seasons else " (not in the data)"),
+)
+weekday = middle.selectbox("Weekday", hourly.WEEKDAYS, key="hourly_weekday")
+hour = right.slider("Hour", 0, 23, key="hourly_hour", format="%02d:00")
+left, middle, right = st.columns([1, 1, 2])
+area = left.selectbox(
+    "LAPD area",
+    [hourly_view.UNSET, *kept.areas],
+    key="hourly_area",
+    format_func=lambda a: a or "All areas (city-wide)",
+)
+group = middle.selectbox(
+    "Crime group",
+    [hourly_view.UNSET, *GROUPS],
+    key="hourly_crime_group",
+    format_func=lambda g: g or "All crime groups",
+)
+leave_out = st.toggle(
+    "Leave out default times (12:00, 00:01)",
+    key="hourly_exclude_default_times",
+    help="LAPD records a crime whose time is unknown at 12:00 or 00:01. Left out, those "
+    "reports are spread evenly over the 24 hours of their day, so the noon and midnight "
+    "peaks they make disappear while daily totals stay the same.",
+)
+bundle = bundles[leave_out]
+model = right.selectbox(
+    "Model",
+    [hourly_view.UNSET, *bundle.models],
+    key="hourly_model",
+    format_func=lambda m: m or f"Best on held-out weeks: {bundle.default_model}",
+)
+choices = hourly_view.Choices(
+    season, weekday, hour, area or None, group or None, model or None, leave_out
+)
+params = hourly_view.to_params(choices)
+if st.query_params.to_dict() != params:
+    st.query_params.from_dict(params)
+
+result = hourly.forecast(
+    bundle,
+    hour=hour,
+    weekday=weekday,
+    season=season,
+    area=choices.area,
+    crime_group=choices.crime_group,
+    model=choices.model,
+)
+metrics = st.columns([1, 1, 2])
+metrics[0].metric(
+    f"Expected crimes, {hour:02d}:00–{hour:02d}:59",
+    hourly_view.format_count(result["expected"]),
+    help=f"Mean of model {result['model']} for this hour of this kind of day.",
+)
+metrics[1].metric(
+    f"{result['interval_level']:.0%} of such hours",
+    f"{result['lower']:,} to {result['upper']:,}",
+    help="The range the count of one such hour falls in 9 times out of 10.",
+)
+metrics[2].markdown(hourly_view.forecast_sentence(result))
+for note in result["notes"]:
+    st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
+
+st.subheader(f"A {season} {weekday}, hour by hour")
+day = hourly_view.day_table(
+    bundle, ui.reports(), choices, kept_bundle=bundles[False] if leave_out else None
+)
+st.plotly_chart(charts.hourly_curve_chart(day, hour, result["interval_level"]))
+days = int(day["n_days"].max())
+observed = (
+    f"Circles: the observed count of each hour averaged over the {days} {season} "
+    f"{weekday}s in the data."
+    if days
+    else f"No {season} {weekday} is in the data, so there are no observed averages to show."
+)
+st.caption(
+    f"Line: the forecast; band: the range {result['interval_level']:.0%} of such hours fall "
+    f"in; diamond: the chosen hour. {observed}"
+    + (
+        " Dashed grey: the forecast with the 12:00 and 00:01 reports kept, whose noon and "
+        "midnight bumps are mostly 'time unknown'."
+        if leave_out
+        else ""
+    )
+)
+st.download_button(
+    "Download this day as CSV",
+    hourly_view.download_table(day, result).to_csv(index=False),
+    file_name=f"lacrime_hourly_{season}_{weekday}.csv".lower(),
+    mime="text/csv",
+    icon=":material/download:",
+)
+
+st.subheader(f"Every weekday of {season}")
+st.plotly_chart(charts.weekday_chart(hourly_view.weekday_curves(bundle, choices), weekday))
+scope = hourly_view.scope_label(choices.area, choices.crime_group)
+st.caption(f"The same forecast for each day of the week, {scope}; {weekday} drawn thick.")
+ui.exclusions_expander()

@@ -1,0 +1,191 @@
+"""What the Hourly forecast page shows, computed without Streamlit: the planner's choices read
+from (and written to) the page's URL, the day's curve beside the observed averages, the seven
+weekdays of a season, and the sentence that says what the headline number means.
+
+The page and `lacrime forecast` both answer through `hourly.forecast` and `hourly.curve` on the
+same artifact, so a shared link and the command line give the same number.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from lacrime import hourly
+from lacrime.categories import GROUPS
+from lacrime.errors import LacrimeError
+from lacrime.hourly import WEEKDAYS, HourlyBundle
+
+# A Friday evening is the planner's typical question; the season defaults to the latest one in
+# the training data, which the models know best.
+DEFAULT_WEEKDAY = "Friday"
+DEFAULT_HOUR = 18
+_TRUE = {"1", "true", "yes", "on"}
+# What a select box holds for "no area / group / model chosen": a select box treats None as
+# "nothing selected yet" and shows a placeholder instead of the option's label.
+UNSET = ""
+
+
+@dataclass(frozen=True)
+class Choices:
+    """One view of the page; `area`, `crime_group` and `model` None mean city-wide, every
+    group, and the model that did best on held-out weeks."""
+
+    season: str
+    weekday: str
+    hour: int
+    area: str | None = None
+    crime_group: str | None = None
+    model: str | None = None
+    exclude_default_times: bool = False
+
+
+def latest_season(bundle: HourlyBundle) -> str:
+    """The season of the last training day."""
+    return hourly.SEASON_OF_MONTH[pd.Timestamp(bundle.train_end).month]
+
+
+def choices_from_params(
+    params: Mapping[str, str],
+    *,
+    areas: list[str],
+    models: tuple[str, ...],
+    default_season: str,
+) -> Choices:
+    """The choices a shared link asks for; each missing or unreadable value falls back to its
+    default on its own, so a link with one typo still opens the rest of the view."""
+
+    def read(parse, key: str, default):
+        try:
+            return parse(params[key]) if key in params else default
+        except (LacrimeError, ValueError):
+            return default
+
+    def known(values):
+        return lambda value: _known(value, values)
+
+    return Choices(
+        season=read(hourly.parse_season, "season", default_season),
+        weekday=read(hourly.parse_weekday, "weekday", DEFAULT_WEEKDAY),
+        hour=read(lambda value: hourly.parse_hour(int(value)), "hour", DEFAULT_HOUR),
+        area=read(known(areas), "area", None),
+        crime_group=read(known(GROUPS), "group", None),
+        model=read(known(models), "model", None),
+        exclude_default_times=str(params.get("exclude_default_times", "")).lower() in _TRUE,
+    )
+
+
+def _known(value: str, values) -> str:
+    names = {name.lower(): name for name in values}
+    key = value.strip().lower()
+    if key not in names:
+        raise ValueError(value)
+    return names[key]
+
+
+def widget_values(choices: Choices) -> dict[str, object]:
+    """The page's widget values for these choices, keyed by field name (UNSET for None)."""
+    return {key: UNSET if value is None else value for key, value in vars(choices).items()}
+
+
+def to_params(choices: Choices) -> dict[str, str]:
+    """The URL query parameters that reopen this view (unset choices left out)."""
+    params = {"season": choices.season, "weekday": choices.weekday, "hour": str(choices.hour)}
+    optional = {"area": choices.area, "group": choices.crime_group, "model": choices.model}
+    params |= {key: value for key, value in optional.items() if value is not None}
+    if choices.exclude_default_times:
+        params["exclude_default_times"] = "true"
+    return params
+
+
+def hour_span(hour: int) -> str:
+    return f"{hour:02d}:00 and {hour:02d}:59"
+
+
+def format_count(value: float) -> str:
+    """A count as the page shows it: one decimal, two below 10 so a quiet area's hour
+    does not read as zero."""
+    return f"{value:,.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def scope_label(area: str | None, crime_group: str | None) -> str:
+    where = f"in {area}" if area else "city-wide"
+    return f"{where}, {crime_group} only" if crime_group else where
+
+
+def forecast_sentence(result: dict) -> str:
+    """What the headline number means, in the planner's words."""
+    return (
+        f"Expected number of crimes reported as occurring between {hour_span(result['hour'])} "
+        f"on a {result['season']} {result['weekday']}, "
+        f"{scope_label(result['area'], result['crime_group'])}: "
+        f"{format_count(result['expected'])}. {result['interval_level']:.0%} of such hours "
+        f"fall between {result['lower']:,} and {result['upper']:,}."
+    )
+
+
+def day_table(
+    bundle: HourlyBundle,
+    frame: pd.DataFrame,
+    choices: Choices,
+    *,
+    kept_bundle: HourlyBundle | None = None,
+) -> pd.DataFrame:
+    """The 24 hours of the chosen day: forecast, interval, observed mean and its number of days.
+
+    With `kept_bundle` (the models trained with the default times kept) a column
+    `expected_default_times_kept` is added, from the same model as the forecast, so the two
+    differ only by the noon and midnight artefact.
+    """
+    asked = {"area": choices.area, "crime_group": choices.crime_group}
+    day = hourly.curve(
+        bundle, weekday=choices.weekday, season=choices.season, model=choices.model, **asked
+    )
+    observed = hourly.observed_curve(
+        frame,
+        weekday=choices.weekday,
+        season=choices.season,
+        exclude_default_times=bundle.exclude_default_times,
+        **asked,
+    )
+    day = day.merge(observed, on="hour")
+    if kept_bundle is not None:
+        kept = hourly.curve(
+            kept_bundle,
+            weekday=choices.weekday,
+            season=choices.season,
+            model=bundle.model(choices.model).name,
+            **asked,
+        )
+        day["expected_default_times_kept"] = kept["expected"].to_numpy()
+    return day
+
+
+def weekday_curves(bundle: HourlyBundle, choices: Choices) -> pd.DataFrame:
+    """Expected crimes per hour of each weekday of the chosen season (hour x weekday)."""
+    return pd.DataFrame(
+        {
+            weekday: hourly.curve(
+                bundle,
+                weekday=weekday,
+                season=choices.season,
+                area=choices.area,
+                crime_group=choices.crime_group,
+                model=choices.model,
+            )["expected"].to_numpy()
+            for weekday in WEEKDAYS
+        }
+    ).rename_axis(index="hour", columns="weekday")
+
+
+def download_table(day: pd.DataFrame, result: dict) -> pd.DataFrame:
+    """The day's table with what it is a forecast of, so a saved file stands on its own."""
+    context = {
+        "season": result["season"],
+        "weekday": result["weekday"],
+        "area": result["area"] or "all",
+        "crime_group": result["crime_group"] or "all",
+        "model": result["model"],
+        "default_times": "spread over the day" if result["exclude_default_times"] else "kept",
+    }
+    return pd.DataFrame(context, index=day.index).join(day)

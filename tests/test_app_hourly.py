@@ -1,0 +1,289 @@
+"""The Hourly forecast page on trained homes (demo and real extract): every control changes what
+is shown, a shared link sets the view, and the page says what `lacrime forecast` says."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lacrime import hourly, hourly_view, registry
+from lacrime.categories import GROUPS
+from lacrime.cli import main
+from lacrime.dataset import load_dataset
+from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+PAGE = "app_pages/hourly_forecast.py"
+KEPT_TRACE = "forecast with 12:00 and 00:01 reports kept"
+
+
+def trained_home(factory: pytest.TempPathFactory, name: str, commands: list[list[str]]) -> Path:
+    """A home with a trained model version, built once per session and shared by the page tests
+    of both pages (training takes most of their time)."""
+    home = factory.getbasetemp() / f"trained-{name}"
+    home.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LACRIME_HOME", str(home))
+        if registry.current_version_id() is None:
+            for argv in commands:
+                assert main(argv) == 0
+    return home
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return trained_home(tmp_path_factory, "demo", [["demo", "--rows", "20000"], ["train"]])
+
+
+@pytest.fixture(scope="module")
+def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
+    return trained_home(tmp_path_factory, "real", [["train", "--source", str(real_data_path)]])
+
+
+@pytest.fixture(params=["demo", "real"])
+def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = request.getfixturevalue(f"{request.param}_home")
+    monkeypatch.setenv("LACRIME_HOME", str(path))
+    return path
+
+
+def bundle(name: str = HOURLY) -> hourly.HourlyBundle:
+    return registry.load_artifact(registry.current_version(), name)
+
+
+def open_page(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.query_params.update(params or {})
+    at.switch_page(PAGE).run()
+    return checked(at)
+
+
+def checked(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [
+        json.loads(chart.proto.spec, object_hook=_typed_array) for chart in at.get("plotly_chart")
+    ]
+
+
+def _typed_array(obj: dict) -> object:
+    if set(obj) >= {"dtype", "bdata"}:
+        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
+    return obj
+
+
+def trace(at: AppTest, name: str, chart: int = 0) -> dict:
+    return next(t for t in charts(at)[chart]["data"] if t.get("name") == name)
+
+
+def headline(at: AppTest) -> tuple[str, str]:
+    metric = at.metric[0]
+    return metric.label, metric.value
+
+
+def forecast_of(choices: dict, name: str = HOURLY) -> dict:
+    return hourly.forecast(bundle(name), **choices)
+
+
+FRIDAY = {"hour": 18, "weekday": "Friday", "season": "spring"}
+FRIDAY_PARAMS = {"hour": "18", "weekday": "Friday", "season": "spring"}
+
+
+def test_page_value_is_the_cli_forecast(home: Path, capsys: pytest.CaptureFixture) -> None:
+    at = open_page(FRIDAY_PARAMS)
+    expected = forecast_of(FRIDAY)
+    assert headline(at) == (
+        "Expected crimes, 18:00–18:59",
+        hourly_view.format_count(expected["expected"]),
+    )
+    assert at.metric[1].value == f"{expected['lower']:,} to {expected['upper']:,}"
+    assert trace(at, "chosen hour")["y"][0] == pytest.approx(expected["expected"], abs=5e-4)
+    assert any(hourly_view.forecast_sentence(expected) == m.value for m in at.markdown)
+
+    capsys.readouterr()
+    argv = ["forecast", "--hour", "18", "--weekday", "Friday", "--season", "spring", "--json"]
+    assert main(argv) == 0
+    cli = json.loads(capsys.readouterr().out)
+    assert cli["expected"] == expected["expected"]
+    assert trace(at, "chosen hour")["y"][0] == pytest.approx(cli["expected"], abs=5e-4)
+
+
+def test_each_control_changes_what_is_shown(home: Path) -> None:
+    at = open_page(FRIDAY_PARAMS)
+    city = trace(at, "forecast")["y"]
+    assert city == pytest.approx(
+        hourly.curve(bundle(), weekday="Friday", season="spring")["expected"]
+    )
+    observed = trace(at, "observed average")["y"]
+    truth = hourly.observed_curve(load_dataset(), weekday="Friday", season="spring")
+    assert [np.nan if v is None else v for v in observed] == pytest.approx(
+        truth["observed"].tolist(), nan_ok=True
+    )
+    weekdays = charts(at)[1]["data"]
+    assert [t["name"] for t in weekdays] == list(hourly.WEEKDAYS)
+    assert next(t for t in weekdays if t["name"] == "Friday")["y"] == pytest.approx(city)
+
+    at.slider(key="hourly_hour").set_value(3).run()
+    night = forecast_of({**FRIDAY, "hour": 3})
+    assert headline(checked(at)) == (
+        "Expected crimes, 03:00–03:59",
+        hourly_view.format_count(night["expected"]),
+    )
+    assert trace(at, "chosen hour")["x"] == [3]
+    assert at.query_params["hour"] == "3"
+
+    at.selectbox(key="hourly_weekday").set_value("Sunday").run()
+    sunday = trace(checked(at), "forecast")["y"]
+    assert sunday != pytest.approx(city)
+    assert sunday == pytest.approx(
+        hourly.curve(bundle(), weekday="Sunday", season="spring")["expected"]
+    )
+    assert charts(at)[1]["data"][6]["line"]["width"] > charts(at)[1]["data"][4]["line"]["width"]
+
+    at.selectbox(key="hourly_season").set_value("summer").run()
+    summer = trace(checked(at), "forecast")["y"]
+    assert summer == pytest.approx(
+        hourly.curve(bundle(), weekday="Sunday", season="summer")["expected"]
+    )
+    if "summer" not in bundle().seasons:
+        assert any("summer is not in the training data" in i.value.lower() for i in at.info)
+    at.selectbox(key="hourly_season").set_value("spring").run()
+
+    area = bundle().areas[1]
+    at.selectbox(key="hourly_area").set_value(area).run()
+    in_area = trace(checked(at), "forecast")["y"]
+    assert all(a < c for a, c in zip(in_area, sunday, strict=True))
+    assert trace(at, "chosen hour")["y"][0] < sunday[3]
+    assert at.query_params["area"] == area
+
+    at.selectbox(key="hourly_crime_group").set_value(GROUPS[0]).run()
+    narrow = trace(checked(at), "forecast")["y"]
+    assert all(n < a for n, a in zip(narrow, in_area, strict=True))
+    at.selectbox(key="hourly_area").set_value(hourly_view.UNSET).run()
+    at.selectbox(key="hourly_crime_group").set_value(hourly_view.UNSET).run()
+    assert trace(checked(at), "forecast")["y"] == pytest.approx(sunday)
+
+    other = next(m for m in hourly.MODEL_NAMES if m != bundle().default_model)
+    at.selectbox(key="hourly_model").set_value(other).run()
+    by_other = trace(checked(at), "forecast")["y"]
+    assert by_other != pytest.approx(sunday)
+    assert by_other == pytest.approx(
+        hourly.curve(bundle(), weekday="Sunday", season="spring", model=other)["expected"]
+    )
+    at.selectbox(key="hourly_model").set_value(hourly_view.UNSET).run()
+
+    names = {t.get("name") for t in charts(at)[0]["data"]}
+    assert KEPT_TRACE not in names
+    at.toggle(key="hourly_exclude_default_times").set_value(True).run()
+    spread = trace(checked(at), "forecast")["y"]
+    kept = trace(at, KEPT_TRACE)["y"]
+    assert spread[12] < kept[12]
+    assert spread == pytest.approx(
+        hourly.curve(bundle(HOURLY_NO_DEFAULT_TIMES), weekday="Sunday", season="spring")["expected"]
+    )
+    assert any("spread evenly over the 24 hours" in i.value for i in at.info)
+    assert at.query_params["exclude_default_times"] == "true"
+
+
+def test_a_shared_link_sets_the_view(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(demo_home))
+    area = bundle().areas[-1]
+    params = {
+        "season": "Autumn",
+        "weekday": "tuesday",
+        "hour": "7",
+        "area": area.upper(),
+        "group": GROUPS[2].lower(),
+        "model": "baseline",
+        "exclude_default_times": "true",
+    }
+    at = open_page(params)
+    assert at.selectbox(key="hourly_season").value == "autumn"
+    assert at.selectbox(key="hourly_weekday").value == "Tuesday"
+    assert at.slider(key="hourly_hour").value == 7
+    assert at.selectbox(key="hourly_area").value == area
+    assert at.selectbox(key="hourly_crime_group").value == GROUPS[2]
+    assert at.selectbox(key="hourly_model").value == "baseline"
+    assert at.toggle(key="hourly_exclude_default_times").value is True
+    expected = hourly.forecast(
+        bundle(HOURLY_NO_DEFAULT_TIMES),
+        hour=7,
+        weekday="Tuesday",
+        season="autumn",
+        area=area,
+        crime_group=GROUPS[2],
+        model="baseline",
+    )
+    assert headline(at)[1] == hourly_view.format_count(expected["expected"])
+
+
+def test_bad_link_values_fall_back_to_defaults(demo_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(demo_home))
+    params = {
+        "season": "monsoon",
+        "weekday": "Funday",
+        "hour": "25",
+        "area": "Atlantis",
+        "group": "jaywalking",
+        "model": "crystal_ball",
+        "exclude_default_times": "perhaps",
+    }
+    at = open_page(params)
+    defaults = hourly_view.Choices(
+        season=hourly_view.latest_season(bundle()),
+        weekday=hourly_view.DEFAULT_WEEKDAY,
+        hour=hourly_view.DEFAULT_HOUR,
+    )
+    assert at.selectbox(key="hourly_season").value == defaults.season
+    assert at.selectbox(key="hourly_weekday").value == defaults.weekday
+    assert at.slider(key="hourly_hour").value == defaults.hour
+    assert at.selectbox(key="hourly_area").value == hourly_view.UNSET
+    assert at.selectbox(key="hourly_crime_group").value == hourly_view.UNSET
+    assert at.selectbox(key="hourly_model").value == hourly_view.UNSET
+    assert at.toggle(key="hourly_exclude_default_times").value is False
+    assert at.query_params == hourly_view.to_params(defaults)
+
+
+def test_choices_round_trip_through_the_url() -> None:
+    choices = hourly_view.Choices("winter", "Monday", 0, "Central", "Fraud", "polynomial", True)
+    params = hourly_view.to_params(choices)
+    read = hourly_view.choices_from_params(
+        params, areas=["Central", "Harbor"], models=hourly.MODEL_NAMES, default_season="spring"
+    )
+    assert read == choices
+    assert hourly_view.choices_from_params(
+        {"hour": "7.5", "weekday": "", "season": "fall"},
+        areas=[],
+        models=hourly.MODEL_NAMES,
+        default_season="spring",
+    ) == hourly_view.Choices("autumn", hourly_view.DEFAULT_WEEKDAY, hourly_view.DEFAULT_HOUR)
+
+
+def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(demo_home))
+    choices = hourly_view.Choices("spring", "Friday", 18, exclude_default_times=True)
+    frame = load_dataset()
+    day = hourly_view.day_table(
+        bundle(HOURLY_NO_DEFAULT_TIMES), frame, choices, kept_bundle=bundle()
+    )
+    result = hourly.forecast(
+        bundle(HOURLY_NO_DEFAULT_TIMES), hour=18, weekday="Friday", season="spring"
+    )
+    table = hourly_view.download_table(day, result)
+    assert len(table) == 24
+    assert table["hour"].tolist() == list(range(24))
+    assert table.loc[18, "expected"] == pytest.approx(result["expected"], abs=5e-4)
+    assert (table["lower"] <= table["upper"]).all()
+    assert set(table["default_times"]) == {"spread over the day"}
+    days = pd.date_range(frame["occurred_at"].min().date(), frame["occurred_at"].max().date())
+    spring_fridays = (days.day_name() == "Friday") & days.month.isin([3, 4, 5])
+    assert table["n_days"].max() == spring_fridays.sum()
+    assert (table["expected_default_times_kept"] > 0).all()
