@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from lacrime import charts, summaries, ui
+from lacrime import charts, hotspot_views, maps, summaries, ui
+from lacrime.hotspot_evaluation import HEADLINE_COVERAGE
+from lacrime.train import HOTSPOTS
 
 manifest = ui.page_header(
     "Data & fairness",
@@ -90,3 +92,87 @@ with st.expander("How missing values are handled", icon=":material/rule:"):
         "filled with a stated value."
     )
     ui.show_table(summaries.null_policy(manifest["report"]))
+
+st.header("How flagged cells spread over the LAPD areas")
+version, _ = ui.model_version()
+if version is None:
+    st.info("No model trained yet: run `lacrime train`, or retrain from the Admin page.")
+    st.stop()
+forecaster = ui.artifact(HOTSPOTS)
+modes = {"citywide": "City-wide", "proportional": "Proportional"}
+spread = hotspot_views.area_spread(
+    {mode: forecaster.forecast(HEADLINE_COVERAGE, mode) for mode in modes}
+)
+st.markdown(
+    "Flagging the riskiest cells city-wide sends attention where crime concentrates, which can "
+    "pile patrols into a few areas and leave others with almost none; and more patrols find "
+    "more crime, which feeds the next forecast. Here is the current hotspot forecast "
+    f"({hotspot_views.week_label(forecaster.as_of)}, {HEADLINE_COVERAGE:.0%} of the cells) "
+    f"spread over the {len(spread)} LAPD areas, against each area's share of the reports of "
+    "the 4 weeks before it, for both allocations: city-wide, and proportional (each area "
+    "gets a quota of flags by its share of those reports)."
+)
+lines = hotspot_views.imbalance_lines(spread, modes)
+if lines:
+    st.warning("\n\n".join(lines), icon=":material/warning:")
+else:
+    st.success("Every area gets between half and twice its share of crime in flags.")
+st.vega_lite_chart(maps.area_ratio_spec(spread, modes))
+st.caption(
+    "Per area, its share of the flagged cells divided by its share of the reports: 1 (the "
+    "middle dashed line) is in proportion; the outer lines mark half and twice its share. "
+    "Areas are ordered by their share of the reports, largest first, here and in the table."
+)
+st.dataframe(
+    spread,
+    hide_index=True,
+    height="content",
+    column_config={
+        "area_name": "Area",
+        "crime_share": st.column_config.NumberColumn(
+            "Share of reports",
+            format="percent",
+            help="The area's share of the city's reports in the 4 weeks before the forecast.",
+        ),
+        **{
+            f"{mode}_{column}": st.column_config.NumberColumn(
+                f"{label} {title}", format=fmt, help=f"{label} allocation: {explained}."
+            )
+            for mode, label in modes.items()
+            for column, title, fmt, explained in (
+                ("flagged", "cells", "%d", "the area's flagged cells"),
+                ("flag_share", "share", "percent", "the area's share of all flagged cells"),
+                ("ratio", "ratio", "%.2f", "share of flagged cells ÷ share of reports"),
+            )
+        },
+    },
+)
+hotspot_eval = version.metadata["evaluation"]["hotspots"]
+city, proportional = (hotspot_eval["allocation_modes"][mode] for mode in modes)
+columns = st.columns(3)
+columns[0].metric(
+    f"PAI at {HEADLINE_COVERAGE:.0%}, city-wide",
+    f"{city['pai_5']:.2f}",
+    help="Share of the week's crimes in the flagged cells per share of cells flagged, mean "
+    "over the evaluation weeks.",
+)
+columns[1].metric(
+    f"PAI at {HEADLINE_COVERAGE:.0%}, proportional",
+    f"{proportional['pai_5']:.2f}",
+    help="The same, with each area's flags set by its share of recent reports.",
+)
+columns[2].metric(
+    "Crime caught, proportional vs city-wide",
+    f"{proportional['pai_5'] / city['pai_5'] - 1:+.0%}",
+    help="The cost of spreading the flags by area: the change in crime inside the flagged "
+    "cells, for the same number of cells.",
+)
+st.caption(
+    f"From the evaluation of the default model, {hotspot_eval['default_model']}, on the last "
+    f"{len(hotspot_eval['eval_weeks'])} full weeks, each forecast from the weeks before it "
+    f"only. Over those weeks, city-wide flags gave areas from {city['min_area_ratio']:.1f} to "
+    f"{city['max_area_ratio']:.1f} times their share of crime and left "
+    f"{city['areas_without_flags']} without any; proportional flags from "
+    f"{proportional['min_area_ratio']:.1f} to {proportional['max_area_ratio']:.1f} times, "
+    f"leaving {proportional['areas_without_flags']} without any."
+)

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from lacrime import bootstrap, dataset, registry, summaries
+from lacrime import bootstrap, dataset, hotspot_views, registry, summaries
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import load_exclusions
+from lacrime.hotspots import HotspotForecaster
+from lacrime.train import HOTSPOTS
 
 logger = logging.getLogger(__name__)
 
@@ -188,3 +190,25 @@ def guard() -> Iterator[None]:
         yield
     except Exception as exc:
         show_error(exc)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Training the hotspot model for this choice")
+def _hotspot_forecaster(
+    dataset_id: str, version_id: str, as_of: dt.date, model: str, group: str | None, resolution: int
+) -> HotspotForecaster:
+    return hotspot_views.fit_for(
+        reports(), as_of=as_of, model=model, group=group, resolution=resolution
+    )
+
+
+def hotspot_forecaster(as_of: dt.date, model: str, group: str | None) -> HotspotForecaster:
+    """The hotspot forecaster for a week, model and crime group: the version's stored one when it
+    matches (no training), else one trained on demand, shared by sessions so that switching back
+    is instant, and keyed on the dataset and version so that a retrain replaces it."""
+    stored = artifact(HOTSPOTS)
+    if (as_of, model, group) == (stored.as_of, stored.model.name, None):
+        return stored
+    version, _ = model_version()
+    return _hotspot_forecaster(
+        _current_dataset_id(), version.version, as_of, model, group, stored.grid.resolution
+    )

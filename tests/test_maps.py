@@ -1,0 +1,231 @@
+"""The hotspot map's pure parts: colour scale, legend, view, deck layers, and the tables behind the
+map page and the area section of Data & fairness, on hand-made forecasts and a small frame."""
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lacrime import hotspot_views, maps
+from lacrime.errors import LacrimeError
+from lacrime.hotspots import fit_forecaster
+from lacrime.train import latest_full_week_end
+
+
+def _forecast(risk, areas, flagged, last_week, last_4_weeks) -> pd.DataFrame:
+    """A forecast table as `HotspotForecaster.forecast` returns it, on made-up cells."""
+    n = len(risk)
+    order = np.lexsort((np.arange(n), -np.asarray(risk, dtype="float64")))
+    rank = np.empty(n, dtype="int64")
+    rank[order] = np.arange(1, n + 1)
+    return pd.DataFrame(
+        {
+            "cell": [f"88283082{i:03x}ffff" for i in range(n)],
+            "rank": rank,
+            "risk": np.asarray(risk, dtype="float64"),
+            "flagged": np.asarray(flagged, dtype=bool),
+            "area_name": areas,
+            "lat": np.linspace(34.0, 34.1, n),
+            "lon": np.linspace(-118.4, -118.3, n),
+            "last_week": np.asarray(last_week, dtype="int64"),
+            "last_4_weeks": np.asarray(last_4_weeks, dtype="int64"),
+        }
+    )
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]
+
+
+def test_rank_share_gives_ties_their_worst_rank() -> None:
+    share = maps.rank_share(pd.Series([5.0, 4.0, 4.0, 1.0, 0.0, 0.0, 0.0, 0.0]))
+    assert share.tolist() == [1 / 8, 3 / 8, 3 / 8, 4 / 8, 1.0, 1.0, 1.0, 1.0]
+
+
+def test_colour_classes_have_fixed_bounds_and_darken_with_risk() -> None:
+    breaks = np.array(maps.RANK_BREAKS)
+    assert maps.rank_class(breaks).tolist() == list(range(len(breaks)))
+    assert maps.rank_class(breaks[:-1] + 1e-9).tolist() == list(range(1, len(breaks)))
+    shares = np.linspace(0.001, 1, 500)
+    assert (np.diff(maps.rank_class(shares)) >= 0).all()
+    luminance = [_luminance(colour[:3]) for colour in maps.class_colours()]
+    assert all(a < b for a, b in zip(luminance, luminance[1:], strict=False))
+
+
+def test_colours_follow_rank_only_not_the_scale_flags_or_allocation() -> None:
+    rng = np.random.default_rng(0)
+    risk = rng.random(200)
+    areas = np.where(np.arange(200) < 100, "A", "B")
+    base = _forecast(risk, areas, risk > 0.9, np.zeros(200), np.zeros(200))
+    colours = maps.risk_colours(base)
+    rescaled = base.assign(risk=risk * 40 + 3, flagged=risk > 0.5)
+    assert maps.risk_colours(rescaled) == colours
+    top = int(np.argmax(risk))
+    assert colours[top] == maps.class_colours()[0]
+    assert colours[int(np.argmin(risk))] == maps.class_colours()[-1]
+
+
+def test_legend_names_every_class_with_its_colour() -> None:
+    labels = maps.class_labels()
+    assert len(labels) == len(maps.RANK_BREAKS) == len(maps.PALETTE)
+    assert labels[0] == "top 1%" and labels[-1] == "lower 50%"
+    assert labels[3] == "5%–10%"
+    html = maps.legend_html()
+    for label, colour in zip(labels, maps.class_colours(), strict=True):
+        assert label in html
+        assert f"rgba({colour[0]}, {colour[1]}, {colour[2]}" in html
+    assert "flagged cell" in html
+    assert "reports, last 4 weeks" not in html
+    assert "reports, last 4 weeks" in maps.legend_html(past=True)
+
+
+def _pixel_span(lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float, zoom: float):
+    world = maps.TILE_PX * 2**zoom
+    y = [
+        math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
+        for lat in (lat_lo, lat_hi)
+    ]
+    return (lon_hi - lon_lo) / 360 * world, (y[1] - y[0]) * world
+
+
+def test_view_fits_the_cells_into_the_map_and_zooms_in_on_a_smaller_area() -> None:
+    lat, lon = pd.Series([33.75, 34.30]), pd.Series([-118.65, -118.18])
+    city = maps.view_state(lat, lon)
+    assert city.latitude == pytest.approx(34.025) and city.longitude == pytest.approx(-118.415)
+    width, height = _pixel_span(33.75, 34.30, -118.65, -118.18, city.zoom)
+    assert width <= maps.MAP_WIDTH_PX and height <= maps.MAP_HEIGHT_PX
+    assert max(width / maps.MAP_WIDTH_PX, height / maps.MAP_HEIGHT_PX) > 0.75
+    area = maps.view_state(pd.Series([34.08, 34.14]), pd.Series([-118.40, -118.30]), pitch=40)
+    assert area.zoom > city.zoom + 1 and area.pitch == 40
+
+
+def test_deck_draws_every_cell_outlines_the_flagged_and_adds_past_reports() -> None:
+    forecast = _forecast(
+        [0.9, 0.8, 0.1, 0.0],
+        ["A", "A", "B", "B"],
+        [True, False, True, False],
+        [3, 2, 1, 0],
+        [9, 4, 2, 0],
+    )
+    view = maps.view_state(forecast["lat"], forecast["lon"])
+    deck = maps.hotspot_deck(forecast, view)
+    layers = {layer.id: layer for layer in deck.layers}
+    assert list(layers) == ["risk", "flagged"]
+    assert [row["cell"] for row in layers["risk"].data] == forecast["cell"].tolist()
+    assert {row["cell"] for row in layers["flagged"].data} == set(
+        forecast["cell"][forecast["flagged"]]
+    )
+    assert deck.map_provider == "carto"
+    assert "of 4" in deck._tooltip["html"]
+    past = hotspot_views.past_incidents(forecast)
+    with_past = maps.hotspot_deck(forecast, view, past=past)
+    assert [layer.id for layer in with_past.layers] == ["risk", "flagged", "past"]
+    assert len(with_past.layers[2].data) == 3
+
+
+def test_flagged_table_shares_add_up_to_the_flagged_share() -> None:
+    forecast = _forecast(
+        [0.9, 0.8, 0.7, 0.1, 0.0],
+        ["A", "A", "B", "B", "B"],
+        [True, False, True, False, True],
+        [10, 5, 3, 2, 0],
+        [20, 10, 6, 4, 0],
+    )
+    table = hotspot_views.flagged_table(forecast)
+    assert table["rank"].tolist() == [1, 3, 5]
+    assert table["last_week_share"].tolist() == pytest.approx([10 / 20, 3 / 20, 0])
+    share = hotspot_views.flagged_share(forecast)
+    assert share["flagged"] == 3 and share["cells"] == 5
+    assert share["last_week_share"] == pytest.approx(13 / 20)
+    assert table["last_4_weeks_share"].sum() == pytest.approx(share["last_4_weeks_share"])
+
+    in_b = hotspot_views.flagged_table(forecast, "B")
+    assert in_b["area_name"].eq("B").all() and len(in_b) == 2
+    assert in_b["last_week_share"].tolist() == pytest.approx([3 / 5, 0])
+    assert hotspot_views.flagged_share(forecast, "B")["last_week_share"] == pytest.approx(3 / 5)
+
+
+def test_area_spread_compares_flag_shares_with_crime_shares() -> None:
+    areas = ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    last_4_weeks = [10, 10, 10, 10] + [5, 5, 0, 0] + [30, 20, 0, 0]
+    citywide = _forecast(
+        np.arange(12)[::-1], areas, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0], np.zeros(12), last_4_weeks
+    )
+    proportional = citywide.assign(flagged=np.array([1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0], bool))
+    spread = hotspot_views.area_spread({"citywide": citywide, "proportional": proportional})
+    assert spread["area_name"].tolist() == ["C", "A", "B"]
+    by_area = spread.set_index("area_name")
+    assert by_area["crime_share"].tolist() == pytest.approx([0.5, 0.4, 0.1])
+    for mode in ("citywide", "proportional"):
+        assert by_area[f"{mode}_flag_share"].sum() == pytest.approx(1)
+    assert by_area["citywide_flagged"].tolist() == [0, 3, 0]
+    assert by_area["citywide_ratio"].tolist() == pytest.approx([0, 1 / 0.4, 0])
+    assert by_area["proportional_ratio"].tolist() == pytest.approx(
+        [(2 / 3) / 0.5, (1 / 3) / 0.4, 0]
+    )
+
+    over, under = hotspot_views.unbalanced_areas(spread, "citywide")
+    assert over["area_name"].tolist() == ["A"]
+    assert set(under["area_name"]) == {"B", "C"}
+    lines = hotspot_views.imbalance_lines(spread, {"citywide": "City-wide", "proportional": "P"})
+    assert len(lines) == 2 and "A (2.50×)" in lines[0] and "B (0.00×)" in lines[1]
+    spec = maps.area_ratio_spec(spread, {"citywide": "City-wide", "proportional": "P"})
+    bars = spec["layer"][0]
+    assert len(bars["data"]["values"]) == 6
+    assert bars["encoding"]["y"]["sort"] == ["C", "A", "B"]
+
+
+def _small_frame(first: date, last: date) -> pd.DataFrame:
+    """Twenty reports a day around two LA points, from `first` to `last`."""
+    rng = np.random.default_rng(1)
+    days = pd.date_range(first, last, freq="D")
+    at = np.repeat(days, 20) + pd.to_timedelta(rng.integers(0, 1440, 20 * len(days)), "min")
+    centre = rng.integers(0, 2, len(at))
+    return pd.DataFrame(
+        {
+            "occurred_at": at,
+            "area_name": np.where(centre == 0, "Central", "Hollywood"),
+            "crime_group": np.where(rng.random(len(at)) < 0.5, "Theft", "Burglary"),
+            "lat": np.where(centre == 0, 34.05, 34.10) + rng.normal(0, 0.01, len(at)),
+            "lon": np.where(centre == 0, -118.25, -118.33) + rng.normal(0, 0.01, len(at)),
+        }
+    )
+
+
+def test_forecast_weeks_are_the_sundays_a_forecast_can_be_made_from() -> None:
+    weeks = hotspot_views.forecast_weeks(date(2024, 2, 1), date(2024, 3, 24))
+    assert weeks[0] == date(2024, 3, 24) and weeks[-1] == date(2024, 2, 18)
+    assert all(day.weekday() == 6 for day in weeks)
+    assert [a - b for a, b in zip(weeks, weeks[1:], strict=False)] == [timedelta(7)] * 5
+    assert hotspot_views.forecast_weeks(date(2024, 2, 1), date(2024, 3, 27))[0] == date(2024, 3, 24)
+    assert hotspot_views.forecast_weeks(date(2024, 2, 1), date(2024, 2, 10)) == []
+
+    frame = _small_frame(date(2024, 2, 1), date(2024, 3, 27))
+    assert weeks[0] == latest_full_week_end(frame)
+    fit_forecaster(frame, as_of=weeks[-1], model="last_week")
+    with pytest.raises(LacrimeError, match="two full weeks"):
+        fit_forecaster(frame, as_of=weeks[-1] - timedelta(days=7), model="last_week")
+
+
+def test_fit_for_a_group_and_the_outcome_of_a_past_week() -> None:
+    frame = _small_frame(date(2024, 2, 1), date(2024, 3, 24))
+    theft = hotspot_views.fit_for(
+        frame, as_of=date(2024, 3, 10), model="last_week", group="Theft", resolution=8
+    )
+    forecast = theft.forecast(0.1)
+    in_march = frame[frame["occurred_at"].between("2024-03-04", "2024-03-11", inclusive="left")]
+    assert forecast["last_week"].sum() == (in_march["crime_group"] == "Theft").sum()
+    outcome = hotspot_views.week_outcome(forecast, frame, "Theft")
+    week = frame[frame["occurred_at"].between("2024-03-11", "2024-03-18", inclusive="left")]
+    assert outcome["crimes"] == (week["crime_group"] == "Theft").sum()
+    assert outcome["flagged_cells"] == forecast["flagged"].sum()
+    latest = hotspot_views.fit_for(
+        frame, as_of=date(2024, 3, 24), model="last_week", group=None, resolution=8
+    )
+    assert hotspot_views.week_outcome(latest.forecast(), frame, None) is None
+    with pytest.raises(LacrimeError, match="no report of it"):
+        hotspot_views.fit_for(
+            frame, as_of=date(2024, 3, 10), model="kde", group="Fraud", resolution=8
+        )
