@@ -6,7 +6,6 @@ therefore leaves the dataset in use exactly as it was; the previous few stay for
 """
 
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from lacrime import __version__
 from lacrime.clean import clean
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import load_exclusions
+from lacrime.files import fsync, sha256_of
 from lacrime.load import read_reports
 from lacrime.paths import data_dir
 
@@ -34,14 +34,6 @@ KEEP_DATASETS = 3
 
 def current_dir() -> Path:
     return data_dir() / "current"
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ingest(
@@ -88,13 +80,13 @@ def store(frame: pd.DataFrame, manifest: dict) -> dict:
             frame.to_parquet(staging / REPORTS_FILE, index=False)
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, default=str))
             for name in (REPORTS_FILE, MANIFEST_FILE):
-                _fsync(staging / name)
+                fsync(staging / name)
             final = datasets / manifest["dataset_id"]
             staging.rename(final)
             link = root / f".current-{uuid.uuid4().hex[:6]}"
             link.symlink_to(Path("datasets") / final.name)
             os.replace(link, current_dir())
-            _fsync(root)
+            fsync(root)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -123,23 +115,23 @@ def _lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def has_dataset() -> bool:
     return (current_dir() / MANIFEST_FILE).is_file()
 
 
-def read_manifest() -> dict:
-    path = current_dir() / MANIFEST_FILE
+def _directory(dataset_id: str | None) -> Path:
+    """The named dataset's directory, or the current one's: a reader that names its dataset
+    keeps reading that one even if an ingest swaps `current` meanwhile."""
+    return current_dir().resolve() if dataset_id is None else data_dir() / "datasets" / dataset_id
+
+
+def read_manifest(dataset_id: str | None = None) -> dict:
+    path = _directory(dataset_id) / MANIFEST_FILE
     if not path.is_file():
         raise LacrimeError(
             "no dataset yet: run `lacrime ingest FILE`, `lacrime fetch` or `lacrime demo`"
+            if dataset_id is None
+            else f"dataset {dataset_id} is no longer stored; reload the page"
         )
     return json.loads(path.read_text())
 
@@ -150,10 +142,10 @@ def dataset_id() -> str | None:
     return os.readlink(link).rsplit("/", 1)[-1] if link.is_symlink() else None
 
 
-def load_dataset(columns: list[str] | None = None) -> pd.DataFrame:
-    """The current cleaned dataset (schema.CLEAN_COLUMNS)."""
-    read_manifest()
-    path = current_dir().resolve() / REPORTS_FILE
+def load_dataset(columns: list[str] | None = None, dataset_id: str | None = None) -> pd.DataFrame:
+    """The cleaned dataset (schema.CLEAN_COLUMNS): the current one, or the one named."""
+    read_manifest(dataset_id)
+    path = _directory(dataset_id) / REPORTS_FILE
     if not path.is_file():
         raise LacrimeError(f"{path} is missing: ingest the data again (`lacrime ingest FILE`)")
     return pd.read_parquet(path, columns=columns)

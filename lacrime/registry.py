@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from lacrime.errors import LacrimeError
+from lacrime.files import fsync, sha256_of
 from lacrime.paths import models_dir
 
 # Bumped when metadata.json changes meaning; versions of another format are refused.
@@ -160,16 +161,16 @@ def write_version(artifacts: Mapping[str, object], metadata: Mapping) -> ModelVe
                 "artifacts": sorted(artifacts),
             }
             _write_synced(tmp / METADATA, _dumps(full_metadata))
-            hashes = {f.name: _sha256_file(f) for f in sorted(tmp.iterdir())}
+            hashes = {f.name: sha256_of(f) for f in sorted(tmp.iterdir())}
             _write_synced(tmp / MANIFEST, _dumps({"sha256": hashes}))
-            _fsync_dir(tmp)
+            fsync(tmp)
             verified = _verify(tmp, version_id)
             final = _version_path(version_id)
             os.rename(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _fsync_dir(versions_dir())
+        fsync(versions_dir())
     return ModelVersion(version=version_id, path=final, metadata=verified)
 
 
@@ -187,7 +188,7 @@ def promote(version_id: str) -> None:
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
-    _fsync_dir(root)
+    fsync(root)
 
 
 def rollback(version_id: str) -> None:
@@ -206,7 +207,12 @@ def load_current_or_fallback() -> tuple[ModelVersion | None, str | None]:
     Never raises for a broken current version, so the dashboard keeps working and can show why.
     (None, None) means no version was ever promoted.
     """
-    current_id = current_version_id()
+    return load_or_fallback(current_version_id())
+
+
+def load_or_fallback(current_id: str | None) -> tuple[ModelVersion | None, str | None]:
+    """`load_current_or_fallback` for a version id read earlier, so that a cache keyed on that
+    id holds that version even if a promotion moves the pointer meanwhile."""
     if current_id is None:
         return None, None
     try:
@@ -354,7 +360,7 @@ def _verify(path: Path, version_id: str) -> dict:
     manifest = _read_manifest(path, version_id)
     _check_listing(path, version_id, manifest)
     for filename, expected in manifest.items():
-        if _sha256_file(path / filename) != expected:
+        if sha256_of(path / filename) != expected:
             raise _tampered(path, version_id, filename)
     metadata = _parse_metadata((path / METADATA).read_bytes(), version_id)
     _check_compatible(metadata, version_id)
@@ -503,21 +509,8 @@ def _dumps(value: object) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
-def _sha256_file(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
-
-
 def _write_synced(path: Path, data: bytes) -> None:
     with open(path, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -57,17 +57,17 @@ def _current_dataset_id() -> str:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _manifest(dataset_id: str) -> dict:
-    return dataset.read_manifest()
+    return dataset.read_manifest(dataset_id)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the dataset")
 def _reports(dataset_id: str) -> pd.DataFrame:
-    return dataset.load_dataset()
+    return dataset.load_dataset(dataset_id=dataset_id)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Checking the model files")
 def _model(version_id: str | None) -> tuple[registry.ModelVersion | None, str | None]:
-    return registry.load_current_or_fallback()
+    return registry.load_or_fallback(version_id)
 
 
 def manifest() -> dict:
