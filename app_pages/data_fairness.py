@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lacrime import charts, hotspot_views, maps, summaries, ui
+from lacrime import charts, hotspot_views, summaries, ui
 from lacrime.hotspot_evaluation import HEADLINE_COVERAGE
 from lacrime.train import HOTSPOTS
 
@@ -117,7 +117,7 @@ if lines:
     st.warning("\n\n".join(lines), icon=":material/warning:")
 else:
     st.success("Every area gets between half and twice its share of crime in flags.")
-st.vega_lite_chart(maps.area_ratio_spec(spread, modes))
+st.plotly_chart(charts.area_ratio_chart(spread, modes))
 st.caption(
     "Per area, its share of the flagged cells divided by its share of the reports: 1 (the "
     "middle dashed line) is in proportion; the outer lines mark half and twice its share. "

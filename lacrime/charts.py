@@ -506,6 +506,32 @@ def allocation_chart(modes: pd.DataFrame, default: str) -> go.Figure:
     )
 
 
+def area_ratio_chart(spread: pd.DataFrame, modes: dict[str, str]) -> go.Figure:
+    """Each area's share of flagged cells over its share of crime, one bar per allocation mode
+    (`modes`: name to label), areas in the table's order, with lines at 0.5, 1 and 2."""
+    fig = go.Figure()
+    for (mode, label), colour in zip(modes.items(), (BLUE, PALETTE[1]), strict=False):
+        fig.add_bar(
+            y=spread["area_name"],
+            x=spread[f"{mode}_ratio"],
+            name=label,
+            orientation="h",
+            marker_color=colour,
+            hovertemplate="%{y}: %{x:.2f}× its share<extra></extra>",
+        )
+    for ratio in (0.5, 1.0, 2.0):
+        fig.add_vline(x=ratio, line_dash="dash", line_color="#1B1F24", line_width=1)
+    return _layout(
+        fig,
+        height=120 + 34 * len(spread),
+        barmode="group",
+        hovermode="closest",
+        xaxis_title="share of flagged cells ÷ share of crime (1 = in proportion)",
+        yaxis={"autorange": "reversed", "title": None},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+    )
+
+
 def hourly_fit_chart(fit: pd.DataFrame, default: str) -> go.Figure:
     """Mean observed count per hour of the held-out weeks against each model's mean forecast."""
     models = [c for c in fit.columns if c != "observed"]

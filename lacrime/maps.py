@@ -9,7 +9,6 @@ as an outline on top. The basemap is Carto's, which needs no access token.
 """
 
 import math
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -48,8 +47,6 @@ TOOLTIP_HTML = (
     "Reports in the last 4 weeks: {{last_4_weeks}}"
 )
 TOOLTIP_STYLE = {"fontSize": "13px", "backgroundColor": "#1B1F24", "color": "#FFFFFF"}
-BAR_ROW_PX = 30
-MODE_COLOURS = {"citywide": "#0072B2", "proportional": "#E69F00"}
 
 
 def class_labels() -> list[str]:
@@ -219,49 +216,3 @@ def hotspot_deck(
         map_style=pdk.map_styles.CARTO_LIGHT,
         tooltip={"html": TOOLTIP_HTML.format(cells=len(cells)), "style": TOOLTIP_STYLE},
     )
-
-
-def area_ratio_spec(spread: pd.DataFrame, modes: Mapping[str, str]) -> dict:
-    """A Vega-Lite grouped bar chart of each area's ratio (share of flags / share of crime),
-    one bar per allocation mode of `modes` (name to label), areas in the table's order, with
-    rules at 1 (in proportion) and at the warning bounds."""
-    order = spread["area_name"].tolist()
-    values = [
-        {"area": row.area_name, "mode": label, "ratio": round(float(ratio), 3)}
-        for row in spread.itertuples(index=False)
-        for mode, label in modes.items()
-        if np.isfinite(ratio := getattr(row, f"{mode}_ratio"))
-    ]
-    return {
-        "height": BAR_ROW_PX * len(order),
-        "layer": [
-            {
-                "data": {"values": values},
-                "mark": {"type": "bar", "tooltip": True},
-                "encoding": {
-                    "y": {"field": "area", "type": "nominal", "sort": order, "title": None},
-                    "yOffset": {"field": "mode", "sort": list(modes.values())},
-                    "x": {
-                        "field": "ratio",
-                        "type": "quantitative",
-                        "title": "share of flagged cells ÷ share of crime (1 = in proportion)",
-                        "axis": {"tickCount": 8},
-                    },
-                    "color": {
-                        "field": "mode",
-                        "title": None,
-                        "scale": {
-                            "domain": list(modes.values()),
-                            "range": [MODE_COLOURS[mode] for mode in modes],
-                        },
-                        "legend": {"orient": "top"},
-                    },
-                },
-            },
-            {
-                "data": {"values": [{"x": 0.5}, {"x": 1.0}, {"x": 2.0}]},
-                "mark": {"type": "rule", "color": "#1B1F24", "strokeDash": [4, 3]},
-                "encoding": {"x": {"field": "x", "type": "quantitative"}},
-            },
-        ],
-    }

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacrime import hotspot_views, maps
+from lacrime import charts, hotspot_views, maps
 from lacrime.errors import LacrimeError
 from lacrime.hotspots import fit_forecaster
 from lacrime.train import latest_full_week_end
@@ -171,10 +171,10 @@ def test_area_spread_compares_flag_shares_with_crime_shares() -> None:
     assert set(under["area_name"]) == {"B", "C"}
     lines = hotspot_views.imbalance_lines(spread, {"citywide": "City-wide", "proportional": "P"})
     assert len(lines) == 2 and "A (2.50×)" in lines[0] and "B (0.00×)" in lines[1]
-    spec = maps.area_ratio_spec(spread, {"citywide": "City-wide", "proportional": "P"})
-    bars = spec["layer"][0]
-    assert len(bars["data"]["values"]) == 6
-    assert bars["encoding"]["y"]["sort"] == ["C", "A", "B"]
+    figure = charts.area_ratio_chart(spread, {"citywide": "City-wide", "proportional": "P"})
+    assert [bar.name for bar in figure.data] == ["City-wide", "P"]
+    assert list(figure.data[0].y) == ["C", "A", "B"]
+    assert list(figure.data[1].x) == spread["proportional_ratio"].tolist()
 
 
 def _small_frame(first: date, last: date) -> pd.DataFrame:
