@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from lacrime.clean import clean
+from lacrime.cli import main
 from lacrime.exclusions import load_exclusions
 from lacrime.load import read_reports
 
@@ -42,3 +43,34 @@ def lacrime_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("LACRIME_HOME", str(home))
     return home
+
+
+def _prepared_home(factory: pytest.TempPathFactory, name: str, *commands: list[str]) -> Path:
+    """A LACRIME_HOME made by CLI commands once per test run. Tests read it by pointing
+    LACRIME_HOME at it; a test that changes state copies it into its own home first."""
+    home = factory.getbasetemp() / name
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LACRIME_HOME", str(home))
+        for argv in commands:
+            assert main(argv) == 0, argv
+    return home
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A year of synthetic demo reports (20,000), trained."""
+    return _prepared_home(tmp_path_factory, "demo-home", ["demo", "--rows", "20000"], ["train"])
+
+
+@pytest.fixture(scope="session")
+def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
+    """The real extract, ingested and trained."""
+    return _prepared_home(tmp_path_factory, "real-home", ["train", "--source", str(real_data_path)])
+
+
+@pytest.fixture(scope="session")
+def small_trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Nine weeks of demo reports (4,000), trained in seconds: for tests that train again."""
+    return _prepared_home(
+        tmp_path_factory, "small-home", ["demo", "--rows", "4000", "--days", "63"], ["train"]
+    )

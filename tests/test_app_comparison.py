@@ -5,22 +5,12 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_hourly import APP, charts, checked, trained_home
+from test_app_hourly import APP, charts, checked
 
 from lacrime import comparison, registry, ui
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 PAGE = "app_pages/model_comparison.py"
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained_home(tmp_path_factory, "demo", [["demo", "--rows", "20000"], ["train"]])
-
-
-@pytest.fixture(scope="module")
-def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
-    return trained_home(tmp_path_factory, "real", [["train", "--source", str(real_data_path)]])
 
 
 @pytest.fixture(params=["demo", "real"])

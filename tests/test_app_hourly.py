@@ -21,29 +21,6 @@ PAGE = "app_pages/hourly_forecast.py"
 KEPT_TRACE = "forecast with 12:00 and 00:01 reports kept"
 
 
-def trained_home(factory: pytest.TempPathFactory, name: str, commands: list[list[str]]) -> Path:
-    """A home with a trained model version, built once per session and shared by the page tests
-    of both pages (training takes most of their time)."""
-    home = factory.getbasetemp() / f"trained-{name}"
-    home.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LACRIME_HOME", str(home))
-        if registry.current_version_id() is None:
-            for argv in commands:
-                assert main(argv) == 0
-    return home
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained_home(tmp_path_factory, "demo", [["demo", "--rows", "20000"], ["train"]])
-
-
-@pytest.fixture(scope="module")
-def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
-    return trained_home(tmp_path_factory, "real", [["train", "--source", str(real_data_path)]])
-
-
 @pytest.fixture(params=["demo", "real"])
 def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = request.getfixturevalue(f"{request.param}_home")

@@ -10,7 +10,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lacrime import hotspot_views, registry
-from lacrime.cli import main
 from lacrime.dataset import load_dataset
 from lacrime.panel import flag_count
 from lacrime.train import HOTSPOTS, latest_full_week_end
@@ -18,26 +17,6 @@ from lacrime.train import HOTSPOTS, latest_full_week_end
 APP = Path(__file__).resolve().parents[1] / "app.py"
 MAP = "app_pages/hotspot_map.py"
 DATA_FAIRNESS = "app_pages/data_fairness.py"
-
-
-def _home_with(tmp: Path, *commands: list[str]) -> Path:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LACRIME_HOME", str(tmp))
-        for argv in commands:
-            assert main(argv) == 0
-    return tmp
-
-
-@pytest.fixture(scope="module")
-def demo_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _home_with(tmp_path_factory.mktemp("map-demo"), ["demo", "--rows", "20000"], ["train"])
-
-
-@pytest.fixture(scope="module")
-def real_home(tmp_path_factory: pytest.TempPathFactory, real_data_path: Path) -> Path:
-    return _home_with(
-        tmp_path_factory.mktemp("map-real"), ["train", "--source", str(real_data_path)]
-    )
 
 
 @pytest.fixture(params=["demo", "real"])

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from lacrime.cli import main
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,12 +28,14 @@ PAGE_TIMEOUT_MS = 30_000
 
 @dataclass(frozen=True)
 class PageCheck:
-    """A page to open: its URL path, its title, text that must show, and how many charts."""
+    """A page to open: its URL path, its title, text that must show, how many charts, and
+    elements that must be drawn (CSS selectors)."""
 
     path: str
     title: str
     texts: tuple[str, ...] = ()
     charts: int = 0
+    selectors: tuple[str, ...] = ()
 
 
 # Extend this list when a page is added or filled in.
@@ -51,6 +51,7 @@ PAGES = [
         "hotspot_map",
         "Hotspot map",
         ("Flagged cells", "Risk rank", "How good is it?", "What was left out and why"),
+        selectors=('[data-testid="stDeckGlJsonChart"] canvas',),
     ),
     PageCheck(
         "model_comparison",
@@ -64,7 +65,7 @@ PAGES = [
         ("What was left out and why", "Time heaping", "Reporting lag"),
         charts=4,
     ),
-    PageCheck("admin", "Admin", ("not yet available",)),
+    PageCheck("admin", "Admin", ("Admin actions are off",)),
 ]
 
 
@@ -99,20 +100,12 @@ def _stop(server: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module", params=["demo", "real"])
-def app_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+def app_url(request: pytest.FixtureRequest) -> Iterator:
     """A running app, trained, over a small demo dataset or over the real extract when it is
     available: a later start, as users see it (the first start is tested in test_app.py)."""
-    home = tmp_path_factory.mktemp(f"browser-{request.param}")
-    if request.param == "demo":
-        commands = [["demo", "--rows", "20000"], ["train"]]
-    else:
-        commands = [["train", "--source", str(request.getfixturevalue("real_data_path"))]]
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("LACRIME_HOME", str(home))
-        for argv in commands:
-            assert main(argv) == 0
+    home = request.getfixturevalue(f"{request.param}_home")
     port = _free_port()
-    log = home / "streamlit.log"
+    log = home.parent / f"streamlit-{request.param}.log"
     env = {**os.environ, "LACRIME_HOME": str(home)}
     command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
     command += ["--server.port", str(port), "--server.address", "127.0.0.1"]
@@ -158,6 +151,8 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
             page.locator(".js-plotly-plot .main-svg").nth(check.charts - 1).wait_for(
                 timeout=PAGE_TIMEOUT_MS
             )
+        for selector in check.selectors:
+            page.locator(selector).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         body = page.inner_text("body")
         if dataset == "demo":
             assert "Synthetic demo data: not real LAPD reports" in body
