@@ -1,13 +1,333 @@
-"""Admin: data refresh, retraining and the exclusion list, behind a sign-in (not built yet)."""
+"""Admin: refresh the data, retrain and promote the models, edit the exclusion list; behind a
+sign-in.
+
+Layout only. The sign-in rules live in `lacrime.auth`; every action is a function of
+`lacrime.jobs` that checks the sign-in again itself and writes the audit log.
+"""
 
 import streamlit as st
 
-from lacrime import ui
+from lacrime import audit, auth, jobs, registry, summaries, ui
+from lacrime.errors import LacrimeError
+from lacrime.exclusions import load_exclusions
 
-ui.page_header("Admin", "Refresh the data, retrain the models and edit the exclusion list.")
-st.info(
-    "Administrator sign-in will appear here. Admin actions are not yet available on this page; "
-    "until they are, use the command line: `lacrime ingest FILE` or `lacrime fetch` to load "
-    "the real data, `lacrime demo` for synthetic data.",
-    icon=":material/lock:",
+NO_PASSWORD = (
+    "Admin actions are off: no administrator password is set. To turn them on, run "
+    "`lacrime set-admin-password` on the server, then reload this page. (Or set the "
+    f"environment variable `{auth.HASH_ENV}`, or `{auth.SECRET_KEY}` in "
+    "`.streamlit/secrets.toml`, to the hash that command writes.)"
 )
+POLL_S = 2
+
+manifest = ui.page_header(
+    "Admin", "Refresh the data, retrain the models and edit the exclusion list."
+)
+address = st.context.ip_address
+gate = auth.Gate(st.session_state, client=address if isinstance(address, str) else None)
+
+
+def sign_in_form(encoded: str) -> None:
+    notice = gate.notice()
+    if notice:
+        st.info(notice, icon=":material/timer_off:")
+    with st.form("admin_sign_in", clear_on_submit=True):
+        password = st.text_input("Administrator password", type="password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        attempt = jobs.sign_in(gate, password, encoded)
+        if attempt.ok:
+            st.rerun()
+        st.error(attempt.message, icon=":material/lock:")
+    elif gate.locked_for() > 0:
+        st.error(gate.locked_message(), icon=":material/lock:")
+
+
+def signed_in_bar() -> None:
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    minutes = round(gate.idle_timeout_s / 60)
+    left.caption(
+        f"Signed in as administrator (session `{gate.session}`). You are signed out after "
+        f"{minutes} minutes without activity. Every action is recorded in the audit log."
+    )
+    if right.button("Sign out", icon=":material/logout:", width="stretch"):
+        drop_upload_preview()
+        jobs.sign_out(gate)
+        for key in [k for k in st.session_state if str(k).startswith("admin_")]:
+            del st.session_state[key]
+        st.rerun()
+
+
+def act(action, *args, success: str | None = None, **kwargs) -> object:
+    """Run an admin action, showing a refusal as its one-line message."""
+    try:
+        result = action(gate, *args, **kwargs)
+    except LacrimeError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return None
+    if success:
+        st.toast(success, icon=":material/check_circle:")
+    return result
+
+
+def preview_panel(key: str, preview: jobs.Preview) -> None:
+    """The cleaning report of a file not yet in use, and the choice to use it or not."""
+    report = preview.report
+    st.markdown(f"**Preview of `{preview.name}`**: nothing has changed yet.")
+    columns = st.columns(5)
+    columns[0].metric("Rows read", f"{report['rows_in']:,}")
+    columns[1].metric("Rows removed", f"{report['rows_in'] - report['rows_out']:,}")
+    columns[2].metric("Rows kept", f"{report['rows_out']:,}")
+    columns[3].metric("First day", report["date_range"][0])
+    columns[4].metric("Last day", report["date_range"][1])
+    ui.show_table(summaries.cleaning_steps(report))
+    for warning in report["flags"].get("warnings", []):
+        st.warning(warning, icon=":material/warning:")
+    buttons = st.container(horizontal=True)
+    if buttons.button("Accept: make it the dataset in use", key=f"{key}_accept", type="primary"):
+        with st.spinner("Ingesting: validating, cleaning and swapping the dataset in"):
+            manifest = act(jobs.accept, preview)
+        if manifest:
+            st.session_state[key] = {"id": st.session_state[key]["id"], "done": manifest}
+            st.rerun()
+    if buttons.button("Cancel", key=f"{key}_cancel"):
+        act(jobs.cancel, preview)
+        st.session_state[key] = {"id": st.session_state[key]["id"], "cancelled": True}
+        st.rerun()
+
+
+def outcome_panel(key: str) -> None:
+    state = st.session_state.get(key) or {}
+    if "error" in state:
+        st.error(state["error"], icon=":material/error:")
+    elif "done" in state:
+        done = state["done"]
+        st.success(
+            f"Dataset `{done['dataset_id']}` is in use: {done['rows']:,} reports from "
+            f"{done['date_range'][0]} to {done['date_range'][1]}. Retrain on the Models tab so "
+            "that the forecasts use it.",
+            icon=":material/check_circle:",
+        )
+    elif "preview" in state:
+        preview_panel(key, state["preview"])
+
+
+def drop_upload_preview() -> None:
+    """Remove the copy of an upload that was previewed but neither accepted nor cancelled."""
+    state = st.session_state.pop("admin_upload_state", None) or {}
+    if "preview" in state:
+        act(jobs.cancel, state["preview"])
+
+
+def data_tab() -> None:
+    st.subheader("Dataset in use")
+    st.markdown(
+        f"Dataset `{manifest['dataset_id']}` from `{manifest['source']}`: {manifest['rows']:,} "
+        f"reports, {manifest['date_range'][0]} to {manifest['date_range'][1]}."
+    )
+
+    st.subheader("Upload an LAPD export")
+    limit_mb = st.get_option("server.maxUploadSize")
+    uploaded = st.file_uploader(
+        f"The portal's CSV, the same re-saved by Excel, gzip, zip or Parquet; up to {limit_mb} MB",
+        key="admin_upload",
+    )
+    previous = st.session_state.get("admin_upload_state") or {}
+    if uploaded is None or previous.get("id") != uploaded.file_id:
+        drop_upload_preview()
+    if uploaded is not None and previous.get("id") != uploaded.file_id:
+        with st.spinner(f"Reading and cleaning {uploaded.name}"):
+            try:
+                preview = jobs.check_upload(
+                    gate, uploaded.name, uploaded, max_bytes=limit_mb * 2**20
+                )
+                state = {"id": uploaded.file_id, "preview": preview}
+            except LacrimeError as exc:
+                state = {"id": uploaded.file_id, "error": str(exc)}
+        st.session_state["admin_upload_state"] = state
+    if uploaded is not None:
+        outcome_panel("admin_upload_state")
+
+    st.subheader("Download the latest data from the portal")
+    job = jobs.latest_job(jobs.FETCH)
+    if job and job["state"] in jobs.RUNNING:
+        download_progress(job["job_id"])
+        return
+    st.caption(
+        "The full export (about 250 MB) downloads in the background; you see its cleaning "
+        "report and choose whether to use it before anything changes."
+    )
+    if st.button("Download from the portal", icon=":material/download:") and act(jobs.start_fetch):
+        st.rerun()
+    if not job or job.get("resolution"):
+        return
+    if job["state"] == "failed":
+        st.error(job["error"], icon=":material/error:")
+        return
+    state = st.session_state.get("admin_fetch_state") or {}
+    if state.get("id") != job["job_id"]:
+        with st.spinner("Reading and cleaning the download"):
+            try:
+                state = {"id": job["job_id"], "preview": jobs.check_download(gate, job)}
+            except LacrimeError as exc:
+                state = {"id": job["job_id"], "error": str(exc)}
+        st.session_state["admin_fetch_state"] = state
+    outcome_panel("admin_fetch_state")
+
+
+@st.fragment(run_every=POLL_S)
+def download_progress(job_id: str) -> None:
+    with ui.guard():
+        job = jobs.job_status(job_id)
+        if job["state"] not in jobs.RUNNING or not gate.signed_in():
+            st.rerun(scope="app")
+        received = jobs.downloaded_bytes(job)
+        st.progress(0.0, text=f"Downloading from {job['url']}: {received / 2**20:,.1f} MB so far")
+        st.caption("The export is about 250 MB. You can leave this page; the download goes on.")
+
+
+@st.fragment(run_every=POLL_S)
+def training_progress(job_id: str) -> None:
+    with ui.guard():
+        job = jobs.job_status(job_id)
+        if job["state"] not in jobs.RUNNING or not gate.signed_in():
+            st.rerun(scope="app")
+        number, count = job.get("step_number", 0), job.get("step_count", 1)
+        step = job.get("step", "starting the training process")
+        st.progress(
+            max(number - 1, 0) / count,
+            text=f"Training in the background, step {max(number, 1)} of {count}: {step}",
+        )
+        st.caption(
+            f"Started {summaries.utc_time(job.get('created_at'))} (job `{job['job_id']}`). "
+            "Every page keeps showing the model in use until a new one is promoted."
+        )
+
+
+def models_tab() -> None:
+    st.subheader("Model in use")
+    current = ui.show_model_version()
+
+    st.subheader("Retrain")
+    job = jobs.latest_job(jobs.TRAIN, jobs.REINGEST)
+    running = bool(job and job["state"] in jobs.RUNNING)
+    if running:
+        training_progress(job["job_id"])
+    elif job and job["state"] == "failed" and not job.get("resolution"):
+        st.error(f"The last training failed: {job['error']}", icon=":material/error:")
+    st.caption(
+        "Training runs in its own process on the dataset in use and registers a new version; "
+        "users keep seeing the current one until you promote the new one."
+    )
+    retrain = st.button(
+        "Retrain on the dataset in use", icon=":material/model_training:", disabled=running
+    )
+    if retrain and act(jobs.start_training):
+        st.rerun()
+
+    new = jobs.pending_version(job)
+    if new is not None:
+        st.markdown(f"**New version `{new.version}` is ready.** Compare it with the one in use:")
+        ui.show_table(jobs.comparison(current, new))
+        buttons = st.container(horizontal=True)
+        if buttons.button("Promote: make it the version in use", type="primary"):
+            act(jobs.promote, new.version, job["job_id"], success=f"{new.version} is in use")
+            st.rerun()
+        if buttons.button("Discard"):
+            act(jobs.discard, new.version, job["job_id"], success=f"{new.version} was deleted")
+            st.rerun()
+
+    st.subheader("Versions")
+    table = jobs.versions_table()
+    if table.empty:
+        st.info("No model versions yet.")
+        return
+    ui.show_table(table)
+    pending = new.version if new else None
+    choices = [
+        v["id"]
+        for v in registry.list_versions()
+        if v["valid"] and not v["is_current"] and v["id"] != pending
+    ]
+    if choices:
+        left, right = st.columns([3, 2], vertical_alignment="bottom")
+        chosen = left.selectbox("Roll back (or forward) to another stored version", choices)
+        if right.button("Make this version the one in use", icon=":material/history:"):
+            act(jobs.rollback, chosen, success=f"{chosen} is in use")
+            st.rerun()
+
+
+def exclusions_tab() -> None:
+    options, selected = jobs.exclusion_choices(manifest, ui.reports()["crm_cd_desc"].unique())
+    st.markdown(
+        "Crime types on this list are left out of every model, forecast and map because their "
+        "reports mostly show where police look. The choices are the crime types of the dataset "
+        "in use and those its ingest left out."
+    )
+    with st.form("admin_exclusions"):
+        chosen = st.multiselect("Crime types left out", options, default=selected)
+        reason = st.text_input(
+            "Why the newly added types are left out (required when you add one)",
+            placeholder="e.g. reports follow enforcement operations rather than victims",
+        )
+        saved = st.form_submit_button("Save the list", type="primary")
+    if saved and act(jobs.save_excluded_types, options, chosen, reason, success="List saved"):
+        st.rerun()
+    if not summaries.exclusions_changed(manifest["exclusions"], load_exclusions().to_dict()):
+        return
+    st.info(
+        "The saved list differs from the one the dataset in use was cleaned with. It applies "
+        "from the next ingest and training: re-ingest the data, then retrain and promote.",
+        icon=":material/info:",
+    )
+    source = jobs.reingest_source(manifest)
+    if source is None:
+        st.markdown(
+            f"The dataset's source (`{manifest['source']}`) is not a file on this server any "
+            "more, so it cannot be re-ingested from here: upload the export again on the Data "
+            "tab (or run `lacrime ingest FILE` or `lacrime demo`), then retrain."
+        )
+    elif st.button(f"Re-ingest `{source[0].name}` with the new list, then retrain") and act(
+        jobs.start_reingest, *source
+    ):
+        st.rerun()
+
+
+def audit_tab() -> None:
+    entries = audit.latest(50)
+    if not entries:
+        st.info("No admin actions recorded yet.")
+        return
+    st.caption(f"The latest {len(entries)} entries, newest first, from `{audit.audit_path()}`.")
+    st.dataframe(
+        entries,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "at": "When (UTC)",
+            "who": "Who",
+            "session": "Session",
+            "client": "Client address",
+            "action": "Action",
+            "outcome": "Outcome",
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+        },
+    )
+
+
+configured = auth.configured_hash(st.secrets)
+if configured is None:
+    st.warning(NO_PASSWORD, icon=":material/lock:")
+elif not gate.signed_in():
+    sign_in_form(configured[0])
+else:
+    gate.touch()
+    signed_in_bar()
+    data, models, exclusions, log = st.tabs(["Data", "Models", "Exclusions", "Audit log"])
+    with data:
+        data_tab()
+    with models:
+        models_tab()
+    with exclusions:
+        exclusions_tab()
+    with log:
+        audit_tab()

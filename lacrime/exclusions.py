@@ -5,8 +5,12 @@ under LACRIME_HOME wins over it. The list is data, not code, so that the CLI, th
 the model metadata all show the same thing.
 """
 
+import json
+import os
 import re
+import tempfile
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,3 +83,40 @@ def load_exclusions(path: Path | None = None) -> Exclusions:
         )
     except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as exc:
         raise LacrimeError(f"{path}: not a valid exclusions file ({exc})") from None
+
+
+def save_exclusions(rules: Sequence[Rule], path: Path | None = None) -> Exclusions:
+    """Write an administrator's list of crime-type rules (the columns stay as they are).
+
+    The file is read back before it replaces the old one, atomically, so a bad rule is refused
+    with a message instead of leaving a file that every page would fail on.
+    """
+    current = load_exclusions()
+    path = path or override_file()
+    lines = [
+        "# The exclusion list as saved from the Admin page; it wins over the shipped default",
+        "# (lacrime/exclusions.toml). Delete this file to go back to the default.",
+        "",
+        "[columns]",
+        f"names = [{', '.join(_toml_string(c) for c in current.columns)}]",
+        f"reason = {_toml_string(current.columns_reason)}",
+    ]
+    for rule in rules:
+        lines += ["", "[[crime_types]]", f"pattern = {_toml_string(rule.pattern)}"]
+        lines.append(f"reason = {_toml_string(rule.reason)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        load_exclusions(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return load_exclusions(path)
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, except that TOML also escapes DEL."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
