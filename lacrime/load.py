@@ -4,7 +4,9 @@ Accepts the portal's CSV, the same re-saved by Excel or Kaggle (unpadded codes a
 `3/1/2020 0:00` dates, extra or blank-named columns), the Socrata API's snake_case CSV,
 gzip or zip of any of them, and Parquet. pyarrow reads the text (multi-threaded); each
 column is then parsed once per distinct value, which is what makes a million rows cheap:
-a column of dates holds a few thousand distinct strings.
+a column of dates holds a few thousand distinct strings. Values may not contain line breaks
+(the portal's never do; allowing them halves the reader's parallelism): a row that has one
+splits in two and counts as malformed.
 """
 
 import csv
@@ -124,7 +126,7 @@ def _read_csv(path: Path, magic: bytes) -> pa.Table:
                 stream,
                 read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=8 << 20),
                 parse_options=pacsv.ParseOptions(
-                    newlines_in_values=True, invalid_row_handler=skip_malformed
+                    newlines_in_values=False, invalid_row_handler=skip_malformed
                 ),
                 convert_options=pacsv.ConvertOptions(
                     include_columns=wanted,
@@ -207,8 +209,8 @@ def _parse(table: pa.Table, path: Path) -> Loaded:
         elif name in FLOAT_COLUMNS:
             values = _cast(text, pa.float64(), _parse_floats)
         else:
-            values = pd.Series(text.to_pandas(), dtype="str").str.strip()
-            values = values.mask(values == "")
+            trimmed = pc.utf8_trim_whitespace(text)
+            values = pd.Series(pc.if_else(pc.equal(trimmed, ""), None, trimmed), dtype="str")
         if name == "time_occ":
             values = values.where((values >= 0) & (values <= 2359) & (values % 100 < 60))
         loaded.frame[name] = values
