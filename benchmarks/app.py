@@ -35,7 +35,11 @@ PAGES: list[tuple[str, str, Callable | None]] = [
         "Hourly forecast",
         lambda page: page.get_by_text("Leave out default times").first.click(),
     ),
-    ("hotspot_map", "Hotspot map", None),
+    (
+        "hotspot_map",
+        "Hotspot map",
+        lambda page: page.get_by_text("Proportional to area crime").first.click(),
+    ),
     ("model_comparison", "Model comparison", None),
     ("data_fairness", "Data & fairness", None),
 ]

@@ -10,9 +10,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from test_malformed import tree_digest
 
+from lacrime.cli import main
+from lacrime.dataset import read_manifest
 from lacrime.errors import LacrimeError
 from lacrime.fetch import download
+from lacrime.paths import data_dir
 from lacrime.schema import PORTAL_COLUMNS
 
 AREAS = ("Central", "Rampart", "Southwest", "Hollenbeck", "Harbor", "Hollywood", "Wilshire")
@@ -286,3 +290,19 @@ def test_failure_is_one_line_and_leaves_dest_untouched(
         assert left == set()
     else:
         assert left <= {"lapd_crime.csv.part"}
+
+
+def test_fetch_command_installs_the_download_and_a_bad_one_changes_nothing(portal, capsys):
+    """`lacrime fetch`: download (resuming a dropped transfer), validate, swap in atomically."""
+    url = portal.url("/drop-range.csv")
+    assert main(["fetch", "--url", url]) == 0
+    manifest = read_manifest()
+    assert manifest["source"] == url
+    assert manifest["report"]["rows_in"] == len(BODY.splitlines()) - 1
+    installed = tree_digest(data_dir() / "current")
+    capsys.readouterr()
+    assert main(["fetch", "--url", portal.url("/page.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "HTML" in err
+    assert read_manifest()["dataset_id"] == manifest["dataset_id"]
+    assert tree_digest(data_dir() / "current") == installed
