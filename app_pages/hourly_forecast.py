@@ -97,8 +97,9 @@ for note in result["notes"]:
     st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
 
 st.subheader(f"A {season} {weekday}, hour by hour")
+counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
 day = hourly_view.day_table(
-    bundle, ui.reports(), choices, kept_bundle=bundles[False] if leave_out else None
+    bundle, counts, choices, kept_bundle=bundles[False] if leave_out else None
 )
 st.plotly_chart(charts.hourly_curve_chart(day, hour, result["interval_level"]))
 days = int(day["n_days"].max())

@@ -204,10 +204,16 @@ def observed_curve(
 ) -> pd.DataFrame:
     """Observed mean count per hour over the dates of that weekday and season (hour, observed,
     n_days); `observed` is NaN and `n_days` 0 when the data has no such date."""
-    weekday, season = parse_weekday(weekday), parse_season(season)
     table = hourly_counts(
         frame, area=area, crime_group=crime_group, exclude_default_times=exclude_default_times
     )
+    return observed_from_counts(table, weekday=weekday, season=season)
+
+
+def observed_from_counts(table: pd.DataFrame, *, weekday: str, season: str) -> pd.DataFrame:
+    """`observed_curve` from a table of `hourly_counts`: a page keeps that table cached, since
+    counting a million reports takes seconds and picking a weekday and season does not."""
+    weekday, season = parse_weekday(weekday), parse_season(season)
     same = table[(table["weekday"] == weekday) & (table["season"] == season)]
     by_hour = same.groupby("hour")["count"].agg(observed="mean", n_days="size")
     out = by_hour.reindex(range(24)).rename_axis("hour").reset_index()

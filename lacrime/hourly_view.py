@@ -126,12 +126,15 @@ def forecast_sentence(result: dict) -> str:
 
 def day_table(
     bundle: HourlyBundle,
-    frame: pd.DataFrame,
+    counts: pd.DataFrame,
     choices: Choices,
     *,
     kept_bundle: HourlyBundle | None = None,
 ) -> pd.DataFrame:
     """The 24 hours of the chosen day: forecast, interval, observed mean and its number of days.
+
+    `counts` is `hourly.hourly_counts` of the reports for the chosen area and crime group, with
+    default times left out exactly when the bundle's models left them out.
 
     With `kept_bundle` (the models trained with the default times kept) a column
     `expected_default_times_kept` is added, from the same model as the forecast, so the two
@@ -141,13 +144,7 @@ def day_table(
     day = hourly.curve(
         bundle, weekday=choices.weekday, season=choices.season, model=choices.model, **asked
     )
-    observed = hourly.observed_curve(
-        frame,
-        weekday=choices.weekday,
-        season=choices.season,
-        exclude_default_times=bundle.exclude_default_times,
-        **asked,
-    )
+    observed = hourly.observed_from_counts(counts, weekday=choices.weekday, season=choices.season)
     day = day.merge(observed, on="hour")
     if kept_bundle is not None:
         kept = hourly.curve(

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from lacrime import bootstrap, dataset, hotspot_views, registry, summaries
+from lacrime import bootstrap, dataset, hotspot_views, hourly, registry, summaries
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import load_exclusions
 from lacrime.hotspots import HotspotForecaster
@@ -212,3 +212,20 @@ def hotspot_forecaster(as_of: dt.date, model: str, group: str | None) -> Hotspot
     return _hotspot_forecaster(
         _current_dataset_id(), version.version, as_of, model, group, stored.grid.resolution
     )
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _hourly_counts(
+    dataset_id: str, area: str | None, crime_group: str | None, exclude_default_times: bool
+) -> pd.DataFrame:
+    return hourly.hourly_counts(
+        reports(), area=area, crime_group=crime_group, exclude_default_times=exclude_default_times
+    )
+
+
+def hourly_counts(
+    area: str | None, crime_group: str | None, exclude_default_times: bool
+) -> pd.DataFrame:
+    """Reports per date and hour for an area and crime group, counted once per dataset: picking
+    another weekday, season or hour then costs nothing."""
+    return _hourly_counts(_current_dataset_id(), area, crime_group, exclude_default_times)

@@ -248,8 +248,9 @@ def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
     monkeypatch.setenv("LACRIME_HOME", str(demo_home))
     choices = hourly_view.Choices("spring", "Friday", 18, exclude_default_times=True)
     frame = load_dataset()
+    counts = hourly.hourly_counts(frame, exclude_default_times=True)
     day = hourly_view.day_table(
-        bundle(HOURLY_NO_DEFAULT_TIMES), frame, choices, kept_bundle=bundle()
+        bundle(HOURLY_NO_DEFAULT_TIMES), counts, choices, kept_bundle=bundle()
     )
     result = hourly.forecast(
         bundle(HOURLY_NO_DEFAULT_TIMES), hour=18, weekday="Friday", season="spring"
