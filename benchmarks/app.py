@@ -6,10 +6,10 @@ For the real extract (LACRIME_REAL_DATA) and a demo dataset of `--rows` rows, ea
 in a fresh LACRIME_HOME: a server is started per page for the cold figure (nothing cached
 yet, in a new browser profile), then the page is loaded again in new tabs of that profile
 for the warm figure (server caches and browser cache warm, as for a returning user), and
-one control is changed for the re-render figure. "Rendered" is Streamlit's own signal: the script has stopped running and
-the page title is drawn. The plain baseline in the same run is a one-line Streamlit page
-(`st.title`) served and rendered the same way: the floor of any page.
-Targets (issue 4): warm under 2 s per page, a control change re-rendered under 1 s.
+one control is changed for the re-render figure. "Rendered" is Streamlit's own signal: the
+script has stopped running and the page title is drawn. The plain baseline in the same run
+is a one-line Streamlit page (`st.title`) served and rendered the same way: the floor of
+any page. Targets (issue 4): warm under 2 s per page, a control change re-rendered under 1 s.
 """
 
 import argparse
