@@ -74,3 +74,11 @@ def small_trained_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _prepared_home(
         tmp_path_factory, "small-home", ["demo", "--rows", "4000", "--days", "63"], ["train"]
     )
+
+
+@pytest.fixture(params=["demo", "real"])
+def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A page test runs twice: on the trained demo, then on the trained real extract."""
+    path = request.getfixturevalue(f"{request.param}_home")
+    monkeypatch.setenv("LACRIME_HOME", str(path))
+    return path

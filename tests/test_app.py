@@ -28,13 +28,6 @@ ALL_PAGES = {
 }
 
 
-@pytest.fixture(params=["demo", "real"])
-def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = request.getfixturevalue(f"{request.param}_home")
-    monkeypatch.setenv("LACRIME_HOME", str(path))
-    return path
-
-
 def run_page(page: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page(page).run()

@@ -13,13 +13,6 @@ from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 PAGE = "app_pages/model_comparison.py"
 
 
-@pytest.fixture(params=["demo", "real"])
-def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = request.getfixturevalue(f"{request.param}_home")
-    monkeypatch.setenv("LACRIME_HOME", str(path))
-    return path
-
-
 def open_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60).run()
     return checked(at.switch_page(PAGE).run())

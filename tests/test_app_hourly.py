@@ -21,13 +21,6 @@ PAGE = "app_pages/hourly_forecast.py"
 KEPT_TRACE = "forecast with 12:00 and 00:01 reports kept"
 
 
-@pytest.fixture(params=["demo", "real"])
-def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = request.getfixturevalue(f"{request.param}_home")
-    monkeypatch.setenv("LACRIME_HOME", str(path))
-    return path
-
-
 def bundle(name: str = HOURLY) -> hourly.HourlyBundle:
     return registry.load_artifact(registry.current_version(), name)
 

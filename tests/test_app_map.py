@@ -19,13 +19,6 @@ MAP = "app_pages/hotspot_map.py"
 DATA_FAIRNESS = "app_pages/data_fairness.py"
 
 
-@pytest.fixture(params=["demo", "real"])
-def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = request.getfixturevalue(f"{request.param}_home")
-    monkeypatch.setenv("LACRIME_HOME", str(path))
-    return path
-
-
 @pytest.fixture
 def demo(demo_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("LACRIME_HOME", str(demo_home))
