@@ -6,7 +6,8 @@ For the real extract (LACRIME_REAL_DATA) and a demo dataset of `--rows` rows, ea
 in a fresh LACRIME_HOME: a server is started per page for the cold figure (nothing cached
 yet, in a new browser profile), then the page is loaded again in new tabs of that profile
 for the warm figure (server caches and browser cache warm, as for a returning user), and
-one control is changed for the re-render figure. "Rendered" is Streamlit's own signal: the
+one control is changed for the re-render figure. "In-app" is the page reached from the
+sidebar in an open tab, as users move between pages. "Rendered" is Streamlit's own signal: the
 script has stopped running and the page title is drawn. The plain baseline in the same run
 is a one-line Streamlit page (`st.title`) served and rendered the same way: the floor of
 any page. Targets (issue 4): warm under 2 s per page, a control change re-rendered under 1 s.
@@ -105,11 +106,35 @@ def render_seconds(context, url: str, title: str, control: Callable | None = Non
         page.close()
 
 
+def navigate_seconds(context, url: str, title: str, repeat: int) -> float:
+    """Median seconds from a click on the page's sidebar link, in a tab already showing the
+    light Admin page, to the page fully rendered: how users move between pages, without the
+    browser loading the app's scripts again."""
+    page = context.new_page()
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    try:
+        page.goto(f"{url}/admin")
+        page.locator(DONE).wait_for(timeout=120_000)
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            nav.get_by_text(title, exact=True).click()
+            page.locator("h1", has_text=title).wait_for(timeout=120_000)
+            page.locator(DONE).wait_for(timeout=120_000)
+            times.append(time.perf_counter() - start)
+            nav.get_by_text("Admin", exact=True).click()
+            page.locator("h1", has_text="Admin").wait_for(timeout=120_000)
+            page.locator(DONE).wait_for(timeout=120_000)
+        return statistics.median(times)
+    finally:
+        page.close()
+
+
 def measure(name: str, home: Path, repeat: int) -> None:
     from playwright.sync_api import sync_playwright
 
     print(f"\n{name}")
-    print(f"  {'page':<26}{'cold s':>8}{'warm s':>8}{'control s':>11}")
+    print(f"  {'page':<26}{'cold s':>8}{'warm s':>8}{'in-app s':>10}{'control s':>11}")
     baseline = home / "baseline_page.py"
     baseline.write_text('import streamlit as st\n\nst.title("Baseline")\n')
     with sync_playwright() as playwright:
@@ -127,6 +152,9 @@ def measure(name: str, home: Path, repeat: int) -> None:
                 warm = statistics.median(
                     render_seconds(context, f"{url}/{path}", title) for _ in range(repeat)
                 )
+                in_app = (
+                    navigate_seconds(context, url, title, repeat) if script != baseline else None
+                )
                 changed = (
                     statistics.median(
                         render_seconds(context, f"{url}/{path}", title, control)
@@ -139,9 +167,10 @@ def measure(name: str, home: Path, repeat: int) -> None:
                 context.close()
                 server.terminate()
                 server.wait()
+            moved = f"{in_app:>10.2f}" if in_app is not None else f"{'-':>10}"
             shown = f"{changed:>11.2f}" if changed is not None else f"{'-':>11}"
             label = "plain st.title page" if script == baseline else title
-            print(f"  {label:<26}{cold:>8.2f}{warm:>8.2f}{shown}")
+            print(f"  {label:<26}{cold:>8.2f}{warm:>8.2f}{moved}{shown}")
         browser.close()
 
 

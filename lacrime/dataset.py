@@ -45,10 +45,12 @@ def ingest(
 ) -> dict:
     """Read, validate and clean `source`, then make it the current dataset; return its manifest."""
     source = Path(source)
+    loaded = read_reports(source)
+    # Hash while cleaning, which runs on one core; the CSV reader above uses both.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(sha256_of, source) if source.is_file() else None
-        frame, report = clean(read_reports(source), load_exclusions(), today=today)
-        source_sha256 = digest.result() if digest else None
+        digest = pool.submit(sha256_of, source)
+        frame, report = clean(loaded, load_exclusions(), today=today)
+        source_sha256 = digest.result()
     if frame.empty:
         raise LacrimeError(f"{source}: no rows left after cleaning; the dataset was not replaced")
     manifest = {
