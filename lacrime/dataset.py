@@ -44,34 +44,52 @@ def ingest(
     today: pd.Timestamp | None = None,
 ) -> dict:
     """Read, validate and clean `source`, then make it the current dataset; return its manifest."""
+    return store(*prepare(source, synthetic=synthetic, label=label, today=today))
+
+
+def prepare(
+    source: Path,
+    *,
+    synthetic: bool = False,
+    label: str | None = None,
+    today: pd.Timestamp | None = None,
+) -> tuple[pd.DataFrame, dict]:
+    """The cleaned dataset of `source` and its manifest, not yet installed: what an admin
+    previews, then installs with `store` without reading the file again."""
     source = Path(source)
     loaded = read_reports(source)
+    exclusions = load_exclusions()
     # Hash while cleaning, which runs on one core; the CSV reader above uses both.
     with ThreadPoolExecutor(max_workers=1) as pool:
         digest = pool.submit(sha256_of, source)
-        frame, report = clean(loaded, load_exclusions(), today=today)
+        frame, report = clean(loaded, exclusions, today=today)
         source_sha256 = digest.result()
     if frame.empty:
         raise LacrimeError(f"{source}: no rows left after cleaning; the dataset was not replaced")
     manifest = {
         "schema_version": SCHEMA_VERSION,
-        "dataset_id": f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
         "source": label or str(source.resolve()),
         "source_sha256": source_sha256,
         "synthetic": synthetic,
-        "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "lacrime_version": __version__,
         "rows": len(frame),
         "date_range": report["date_range"],
         "areas": report["areas"],
-        "exclusions": load_exclusions().to_dict(),
+        "exclusions": exclusions.to_dict(),
         "report": report,
     }
-    return store(frame, manifest)
+    return frame, manifest
 
 
 def store(frame: pd.DataFrame, manifest: dict) -> dict:
-    """Write the dataset beside the current one, then swap the `current` link atomically."""
+    """Write the dataset beside the current one, then swap the `current` link atomically;
+    return the manifest as stored, with the dataset's id and time of installation."""
+    now = datetime.now(UTC)
+    manifest = {
+        "dataset_id": f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
+        "ingested_at": now.isoformat(timespec="seconds"),
+        **manifest,
+    }
     root = data_dir()
     datasets = root / "datasets"
     datasets.mkdir(parents=True, exist_ok=True)

@@ -32,13 +32,11 @@ import pandas as pd
 
 from lacrime import audit, registry
 from lacrime.auth import Attempt, Gate
-from lacrime.clean import clean
-from lacrime.dataset import ingest
+from lacrime.dataset import ingest, prepare, store
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import Exclusions, Rule, load_exclusions, save_exclusions
 from lacrime.fetch import PORTAL_URL, download
 from lacrime.files import sha256_of
-from lacrime.load import read_reports
 from lacrime.paths import data_dir, home, logs_dir
 from lacrime.summaries import utc_time
 from lacrime.train import STEPS, train
@@ -119,14 +117,19 @@ def sign_out(gate: Gate) -> None:
 
 @dataclass(frozen=True)
 class Preview:
-    """A file read and cleaned exactly as `lacrime ingest` would, not yet in use."""
+    """A file read and cleaned exactly as `lacrime ingest` would, not yet in use; accepting it
+    installs this very frame."""
 
     path: Path
     name: str
-    label: str | None
     keep_as: Path | None
-    report: dict
+    frame: pd.DataFrame
+    manifest: dict
     job_id: str | None = None
+
+    @property
+    def report(self) -> dict:
+        return self.manifest["report"]
 
 
 def check_upload(gate: Gate, name: str, data: BinaryIO, *, max_bytes: int) -> Preview:
@@ -149,7 +152,8 @@ def check_upload(gate: Gate, name: str, data: BinaryIO, *, max_bytes: int) -> Pr
         try:
             with path.open("wb") as out:
                 shutil.copyfileobj(data, out, 1 << 20)
-            return Preview(path, name, None, folder / safe, _report(path, name))
+            keep_as = folder / safe
+            return Preview(path, name, keep_as, *_prepare(path, name, str(keep_as)))
         except BaseException:
             path.unlink(missing_ok=True)
             raise
@@ -161,19 +165,17 @@ def check_download(gate: Gate, job: dict) -> Preview:
         if job.get("kind") != FETCH or job.get("state") != "done":
             raise LacrimeError("no finished download to preview")
         path = Path(job["path"])
-        report = _report(path, job["url"])
-        return Preview(path, job["url"], job["url"], None, report, job["job_id"])
+        return Preview(
+            path, job["url"], None, *_prepare(path, job["url"], job["url"]), job["job_id"]
+        )
 
 
-def _report(path: Path, name: str) -> dict:
-    """The cleaning report of `path`, with messages naming the file as the admin knows it."""
+def _prepare(path: Path, name: str, label: str) -> tuple[pd.DataFrame, dict]:
+    """`dataset.prepare`, with messages naming the file as the admin knows it."""
     try:
-        frame, report = clean(read_reports(path), load_exclusions())
-        if frame.empty:
-            raise LacrimeError(f"{path}: no rows left after cleaning; the dataset was not replaced")
+        return prepare(path, label=label)
     except LacrimeError as exc:
         raise LacrimeError(str(exc).replace(str(path), name)) from None
-    return report
 
 
 def cancel(gate: Gate, preview: Preview) -> None:
@@ -188,8 +190,7 @@ def cancel(gate: Gate, preview: Preview) -> None:
 def accept(gate: Gate, preview: Preview) -> dict:
     """Ingest a previewed file as the current dataset (atomic swap); return its manifest."""
     with _audited(gate, "ingest", preview.name) as note:
-        label = str(preview.keep_as) if preview.keep_as else preview.label
-        manifest = ingest(preview.path, label=label)
+        manifest = store(preview.frame, preview.manifest)
         if preview.keep_as is not None:
             os.replace(preview.path, preview.keep_as)
             for other in preview.keep_as.parent.iterdir():
