@@ -1,11 +1,14 @@
 """Shared fixtures: the real extract (when present), and an isolated LACRIME_HOME per test."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import ADMIN_PASSWORD
 
+from lacrime import auth
 from lacrime.clean import clean
 from lacrime.cli import main
 from lacrime.exclusions import load_exclusions
@@ -82,3 +85,18 @@ def home(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Pat
     path = request.getfixturevalue(f"{request.param}_home")
     monkeypatch.setenv("LACRIME_HOME", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def admin_hash() -> str:
+    return auth.hash_password(ADMIN_PASSWORD)
+
+
+@pytest.fixture
+def admin_home(
+    small_trained_home: Path, lacrime_home: Path, monkeypatch: pytest.MonkeyPatch, admin_hash: str
+) -> Path:
+    """A trained home of the test's own, with the admin password set: admin tests change it."""
+    shutil.copytree(small_trained_home, lacrime_home, symlinks=True, dirs_exist_ok=True)
+    monkeypatch.setenv(auth.HASH_ENV, admin_hash)
+    return lacrime_home

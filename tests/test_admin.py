@@ -4,13 +4,13 @@ previewed before anything changes, bad files refused in one line, the exclusion 
 import io
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
+from support import ADMIN_PASSWORD
 from test_malformed import CORPUS, csv_bytes, portal_frame, tree_digest
 
 from lacrime import audit, auth, jobs, registry
@@ -20,22 +20,12 @@ from lacrime.exclusions import load_exclusions, override_file
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
 ADMIN = "app_pages/admin.py"
-PASSWORD = "a long admin password"
 CONTROLS = ("button", "file_uploader", "multiselect", "selectbox", "tabs", "dataframe")
 
 
-@pytest.fixture(scope="module")
-def encoded() -> str:
-    return auth.hash_password(PASSWORD)
-
-
 @pytest.fixture(autouse=True)
-def home(
-    small_trained_home: Path, lacrime_home: Path, monkeypatch: pytest.MonkeyPatch, encoded: str
-) -> Path:
-    shutil.copytree(small_trained_home, lacrime_home, symlinks=True, dirs_exist_ok=True)
-    monkeypatch.setenv(auth.HASH_ENV, encoded)
-    return lacrime_home
+def home(admin_home: Path) -> Path:
+    return admin_home
 
 
 @pytest.fixture
@@ -78,7 +68,7 @@ def controls(at: AppTest) -> list[str]:
     return found
 
 
-def sign_in(at: AppTest, password: str = PASSWORD) -> AppTest:
+def sign_in(at: AppTest, password: str = ADMIN_PASSWORD) -> AppTest:
     at.text_input[0].input(password)
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -120,7 +110,7 @@ def test_lockout_after_five_failures() -> None:
     for _ in range(auth.MAX_FAILURES):
         sign_in(at, "guess")
     assert any("locked" in e.value for e in at.error)
-    sign_in(at, PASSWORD)
+    sign_in(at, ADMIN_PASSWORD)
     assert any("locked" in e.value for e in at.error)
     assert controls(at) == [], "the right password is refused while locked out"
 

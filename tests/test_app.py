@@ -1,13 +1,11 @@
 """The pages, run headless with Streamlit's AppTest on the demo and on the real extract."""
 
-import base64
-import json
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import plotly_charts
 
 from lacrime import bootstrap, summaries, ui
 from lacrime.cli import main
@@ -39,19 +37,6 @@ def _number(value: object) -> float:
     return float(str(value).replace(",", "").rstrip("%"))
 
 
-def _charts(at: AppTest) -> list[dict]:
-    """Each Plotly chart's JSON, with its typed arrays ({"dtype", "bdata"}) decoded."""
-    return [
-        json.loads(chart.proto.spec, object_hook=_typed_array) for chart in at.get("plotly_chart")
-    ]
-
-
-def _typed_array(obj: dict) -> object:
-    if set(obj) >= {"dtype", "bdata"}:
-        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-    return obj
-
-
 def _banner_shown(at: AppTest) -> bool:
     return any(w.value == ui.SYNTHETIC_BANNER for w in at.warning)
 
@@ -77,7 +62,7 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     ]
     assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
 
-    daily, weekly, groups, top = _charts(at)
+    daily, weekly, groups, top = plotly_charts(at)
     assert sum(daily["data"][0]["y"]) == manifest["rows"]
     assert sum(groups["data"][0]["x"]) == manifest["rows"]
     flagged = {w["week_start"] for w in manifest["report"]["flags"]["incomplete_recent_weeks"]}
@@ -106,7 +91,7 @@ def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
     assert metrics["On a whole hour"] == f"{flags['share_whole_hour']:.1%}"
     assert metrics["Median"] == f"{flags['reporting_lag_days']['median']:g} days"
 
-    hours, minutes, _, lag, *_ = _charts(at)
+    hours, minutes, _, lag, *_ = plotly_charts(at)
     assert sum(sum(trace["y"]) for trace in hours["data"]) == manifest["rows"]
     assert sum(minutes["data"][0]["y"]) == manifest["rows"]
     assert lag["data"][0]["y"] == list(flags["reporting_lag_days"]["distribution"].values())

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app_hourly import APP, charts, checked
+from support import plotly_charts
+from test_app_hourly import APP, checked
 
 from lacrime import comparison, registry, ui
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
@@ -27,7 +28,7 @@ def table_with(at: AppTest, column: str):
 
 
 def chart_with(at: AppTest, trace_name: str) -> dict:
-    return next(c for c in charts(at) if any(t.get("name") == trace_name for t in c["data"]))
+    return next(c for c in plotly_charts(at) if any(t.get("name") == trace_name for t in c["data"]))
 
 
 def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
@@ -75,12 +76,14 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     floor = next(t for t in pr["data"] if t["name"] == "random ranking")["y"][0]
     assert 0 < floor < 0.5
     coverage = next(
-        c for c in charts(at) if "xaxis3" in c["layout"] and c["data"][0]["type"] == "scatter"
+        c
+        for c in plotly_charts(at)
+        if "xaxis3" in c["layout"] and c["data"][0]["type"] == "scatter"
     )
     assert len(coverage["data"]) == 3 * len(names)
     assert {t["name"] for t in coverage["data"] if t.get("showlegend", True)} == names
 
-    confusion = [c for c in charts(at) if c["data"][0]["type"] == "heatmap"]
+    confusion = [c for c in plotly_charts(at) if c["data"][0]["type"] == "heatmap"]
     assert len(confusion) == 1
     matrices = {
         name: hotspots["models"][name]["confusion_matrix"]["matrix"]
@@ -89,20 +92,22 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     shown = [int(t["text"][0][0].split("<br>")[0].replace(",", "")) for t in confusion[0]["data"]]
     assert shown == [m[0][0] for m in matrices.values()]
 
-    bars = next(c for c in charts(at) if c["data"][0]["type"] == "bar")
+    bars = next(c for c in plotly_charts(at) if c["data"][0]["type"] == "bar")
     citywide = next(t for t in bars["data"] if t["name"] == "ranked city-wide")
     assert citywide["y"] == [
         hotspots["models"][n]["allocation_modes"]["citywide"]["pai_5"]
         for n in comparison.model_order(hotspots)
     ]
 
-    weekly = next(c for c in charts(at) if c["layout"]["xaxis"].get("type") == "category")
+    weekly = next(c for c in plotly_charts(at) if c["layout"]["xaxis"].get("type") == "category")
     assert weekly["data"][0]["x"] == hotspots["eval_weeks"]
     best = comparison.model_order(hotspots)[0]
     pai = [w["pai_5"] for w in hotspots["models"][best]["per_week"]]
     assert weekly["data"][0]["y"] == pytest.approx(pai)
     at.selectbox(key="comparison_measure").set_value("roc_auc").run()
-    weekly = next(c for c in charts(checked(at)) if c["layout"]["xaxis"].get("type") == "category")
+    weekly = next(
+        c for c in plotly_charts(checked(at)) if c["layout"]["xaxis"].get("type") == "category"
+    )
     auc = [w["roc_auc"] for w in hotspots["models"][best]["per_week"]]
     assert weekly["data"][0]["y"] == pytest.approx(auc)
     assert weekly["layout"]["yaxis"]["title"]["text"] == "ROC-AUC"
@@ -112,7 +117,7 @@ def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -
     at = open_page()
     stored = evaluation()
     tables = [t.value for t in at.table if "MAE (crimes per hour)" in t.value.columns]
-    fits = [c for c in charts(at) if any(t.get("name") == "observed" for t in c["data"])]
+    fits = [c for c in plotly_charts(at) if any(t.get("name") == "observed" for t in c["data"])]
     assert len(tables) == len(fits) == 2
     markdown = " ".join(m.value for m in at.markdown)
     for name, table, fit in zip((HOURLY, HOURLY_NO_DEFAULT_TIMES), tables, fits, strict=True):

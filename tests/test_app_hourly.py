@@ -1,7 +1,6 @@
 """The Hourly forecast page on trained homes (demo and real extract): every control changes what
 is shown, a shared link sets the view, and the page says what `lacrime forecast` says."""
 
-import base64
 import json
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import plotly_charts
 
 from lacrime import hourly, hourly_view, registry
 from lacrime.categories import GROUPS
@@ -38,20 +38,8 @@ def checked(at: AppTest) -> AppTest:
     return at
 
 
-def charts(at: AppTest) -> list[dict]:
-    return [
-        json.loads(chart.proto.spec, object_hook=_typed_array) for chart in at.get("plotly_chart")
-    ]
-
-
-def _typed_array(obj: dict) -> object:
-    if set(obj) >= {"dtype", "bdata"}:
-        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-    return obj
-
-
 def trace(at: AppTest, name: str, chart: int = 0) -> dict:
-    return next(t for t in charts(at)[chart]["data"] if t.get("name") == name)
+    return next(t for t in plotly_charts(at)[chart]["data"] if t.get("name") == name)
 
 
 def headline(at: AppTest) -> tuple[str, str]:
@@ -97,7 +85,7 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
     assert [np.nan if v is None else v for v in observed] == pytest.approx(
         truth["observed"].tolist(), nan_ok=True
     )
-    weekdays = charts(at)[1]["data"]
+    weekdays = plotly_charts(at)[1]["data"]
     assert [t["name"] for t in weekdays] == list(hourly.WEEKDAYS)
     assert next(t for t in weekdays if t["name"] == "Friday")["y"] == pytest.approx(city)
 
@@ -116,7 +104,10 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
     assert sunday == pytest.approx(
         hourly.curve(bundle(), weekday="Sunday", season="spring")["expected"]
     )
-    assert charts(at)[1]["data"][6]["line"]["width"] > charts(at)[1]["data"][4]["line"]["width"]
+    assert (
+        plotly_charts(at)[1]["data"][6]["line"]["width"]
+        > plotly_charts(at)[1]["data"][4]["line"]["width"]
+    )
 
     at.selectbox(key="hourly_season").set_value("summer").run()
     summer = trace(checked(at), "forecast")["y"]
@@ -150,7 +141,7 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
     )
     at.selectbox(key="hourly_model").set_value(hourly_view.UNSET).run()
 
-    names = {t.get("name") for t in charts(at)[0]["data"]}
+    names = {t.get("name") for t in plotly_charts(at)[0]["data"]}
     assert KEPT_TRACE not in names
     at.toggle(key="hourly_exclude_default_times").set_value(True).run()
     spread = trace(checked(at), "forecast")["y"]

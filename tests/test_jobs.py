@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from support import ADMIN_PASSWORD
 from test_malformed import csv_bytes, portal_frame, tree_digest
 
 from lacrime import audit, auth, jobs, registry
@@ -21,7 +22,6 @@ from lacrime.errors import LacrimeError
 from lacrime.train import HOURLY, STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "a long admin password"
 MODEL_PAGES = {
     "app_pages/overview.py": "Overview",
     "app_pages/hourly_forecast.py": "Hourly forecast",
@@ -31,24 +31,15 @@ MODEL_PAGES = {
 JOB_TIMEOUT_S = 240
 
 
-@pytest.fixture(scope="module")
-def encoded() -> str:
-    return auth.hash_password(PASSWORD)
-
-
 @pytest.fixture(autouse=True)
-def home(
-    small_trained_home: Path, lacrime_home: Path, monkeypatch: pytest.MonkeyPatch, encoded: str
-) -> Path:
-    shutil.copytree(small_trained_home, lacrime_home, symlinks=True, dirs_exist_ok=True)
-    monkeypatch.setenv(auth.HASH_ENV, encoded)
-    return lacrime_home
+def home(admin_home: Path) -> Path:
+    return admin_home
 
 
 @pytest.fixture
-def gate(encoded: str) -> auth.Gate:
+def gate(admin_hash: str) -> auth.Gate:
     gate = auth.Gate({})
-    assert gate.sign_in(PASSWORD, encoded).ok
+    assert gate.sign_in(ADMIN_PASSWORD, admin_hash).ok
     return gate
 
 
@@ -101,7 +92,7 @@ def test_killed_training_changes_nothing_and_the_next_one_cleans_up(
     at = AppTest.from_file(ROOT / "app.py", default_timeout=60)
     at.secrets["unrelated"] = "keeps a developer's own secrets.toml out of the test"
     at.run().switch_page("app_pages/admin.py").run()
-    at.text_input[0].input(PASSWORD)
+    at.text_input[0].input(ADMIN_PASSWORD)
     at.button[0].click().run()
     assert any("The last training failed" in e.value for e in at.error)
     next(b for b in at.button if b.label == "Retrain on the dataset in use").click().run()

@@ -14,13 +14,13 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.util import build_mock_config_get_option
+from support import ADMIN_PASSWORD
 
 from lacrime import auth, jobs, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = 20
 PAGES = ("app_pages/overview.py", "app_pages/hourly_forecast.py", "app_pages/hotspot_map.py")
-PASSWORD = "a long admin password"
 TIMEOUT_S = 300
 VERSION_SHOWN = re.compile(r"Model version `([^`]+)`")
 
@@ -62,7 +62,7 @@ def test_sessions_see_one_version_while_a_retrain_is_promoted(
     shutil.copytree(small_trained_home, lacrime_home, symlinks=True, dirs_exist_ok=True)
     old = registry.current_version_id()
     gate = auth.Gate({})
-    assert gate.sign_in(PASSWORD, auth.hash_password(PASSWORD)).ok
+    assert gate.sign_in(ADMIN_PASSWORD, auth.hash_password(ADMIN_PASSWORD)).ok
     promoted = threading.Event()
     views: list[dict] = []
     failures: list[str] = []
