@@ -3,7 +3,7 @@ LAPD area. Everything shown is the evaluation record stored with the model versi
 
 import streamlit as st
 
-from lacrime import charts, comparison, ui
+from lacrime import comparison, evaluation_charts, ui
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 ui.page_header(
@@ -54,7 +54,9 @@ st.caption(
     "**PEI\\***: crimes caught over the most that the same number of cells could have caught "
     "(100% = perfect hindsight)."
 )
-st.plotly_chart(charts.coverage_chart(comparison.coverage_curves(hotspots), default, kinds))
+st.altair_chart(
+    evaluation_charts.coverage_chart(comparison.coverage_curves(hotspots), default, kinds)
+)
 st.caption(
     "The same measures when flagging from 0.5% to 20% of the area, averaged over the "
     "evaluation weeks; dotted lines mark 1% and 5%. Baselines are dashed, the default model "
@@ -68,8 +70,8 @@ measure = st.selectbox(
     format_func=comparison.WEEKLY_MEASURES.get,
     key="comparison_measure",
 )
-st.plotly_chart(
-    charts.per_week_chart(
+st.altair_chart(
+    evaluation_charts.per_week_chart(
         comparison.per_week(hotspots, measure),
         default,
         kinds,
@@ -88,21 +90,21 @@ st.caption(
     "of the actual hotspots (or non-hotspots), the share flagged so. F1 combines the two. "
     "ROC-AUC and PR-AUC score the whole ranking, not just the top 5%: 0.5 ROC-AUC is chance."
 )
-st.plotly_chart(charts.confusion_chart(comparison.confusion_matrices(hotspots), default))
+st.altair_chart(evaluation_charts.confusion_chart(comparison.confusion_matrices(hotspots), default))
 st.caption(
     "Cell-weeks over all evaluation weeks, by what each cell actually was (rows) and what the "
     "model flagged it as at 5% of the area (columns); shading is the share of each row."
 )
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.roc_chart(comparison.roc_points(hotspots), default, kinds))
+    st.altair_chart(evaluation_charts.roc_chart(comparison.roc_points(hotspots), default, kinds))
     st.caption(
         "ROC curve: as more cells are flagged, the share of hotspots found against the share "
         "of quiet cells wrongly flagged. Higher and further left is better."
     )
 with right:
-    st.plotly_chart(
-        charts.pr_chart(
+    st.altair_chart(
+        evaluation_charts.pr_chart(
             comparison.pr_points(hotspots), default, kinds, comparison.hotspot_share(hotspots)
         )
     )
@@ -113,7 +115,7 @@ with right:
 
 st.subheader("What ranking city-wide costs each area")
 modes = comparison.allocation_modes(hotspots)
-st.plotly_chart(charts.allocation_chart(modes, default))
+st.altair_chart(evaluation_charts.allocation_chart(modes, default))
 st.caption(
     "Ranking city-wide flags the riskiest cells wherever they are; giving each area a quota by "
     "its share of the last 4 weeks' crimes spreads attention more evenly and usually costs some "
@@ -154,7 +156,9 @@ for name, heading in (
         f"{result['selection_rule']}: **{result['default_model']}**."
     )
     ui.show_table(comparison.hourly_table(result))
-    st.plotly_chart(charts.hourly_fit_chart(comparison.hourly_fit(result), result["default_model"]))
+    st.altair_chart(
+        evaluation_charts.hourly_fit_chart(comparison.hourly_fit(result), result["default_model"])
+    )
     st.caption(
         f"Mean count per hour of the day over the held-out days: observed (circles) against "
         f"each model's forecast. Interval coverage is the share of held-out hours inside the "

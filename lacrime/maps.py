@@ -13,15 +13,19 @@ import math
 import numpy as np
 import pandas as pd
 import pydeck as pdk
-from plotly.colors import sample_colorscale, unlabel_rgb
 
 # Upper bounds of the colour classes: the share of the grid's cells at least as risky as a cell.
 RANK_BREAKS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10, 0.25, 0.50, 1.0)
-# ColorBrewer's yellow-orange-red: ordered in lightness, readable with colour-vision
-# deficiencies and on a light basemap; the riskiest class is the darkest.
-PALETTE: tuple[tuple[int, int, int], ...] = tuple(
-    tuple(round(v) for v in unlabel_rgb(colour))
-    for colour in reversed(sample_colorscale("YlOrRd", list(np.linspace(0, 1, len(RANK_BREAKS)))))
+# ColorBrewer's 7-class yellow-orange-red (colorbrewer2.org), riskiest class first: ordered in
+# lightness, readable with colour-vision deficiencies and on a light basemap.
+PALETTE: tuple[tuple[int, int, int], ...] = (
+    (177, 0, 38),
+    (227, 26, 28),
+    (252, 78, 42),
+    (253, 141, 60),
+    (254, 178, 76),
+    (254, 217, 118),
+    (255, 255, 178),
 )
 FILL_ALPHA = 190
 # The lower half is context, not a call to act: drawn fainter so the basemap shows through.

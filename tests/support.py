@@ -1,22 +1,34 @@
 """Plain helpers shared by test files (fixtures live in conftest.py)."""
 
-import base64
 import json
+from dataclasses import dataclass
 
-import numpy as np
+import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 ADMIN_PASSWORD = "a long admin password"
 
 
-def plotly_charts(at: AppTest) -> list[dict]:
-    """Each Plotly chart's JSON on the page, with its typed arrays ({"dtype", "bdata"}) decoded."""
+@dataclass
+class Chart:
+    """A Vega-Lite chart as the page sent it: its spec, and its tables in the order they came."""
+
+    spec: dict
+    tables: list[pd.DataFrame]
+
+    @property
+    def data(self) -> pd.DataFrame:
+        """The chart's main table (the first; further ones hold marks such as reference lines)."""
+        return self.tables[0]
+
+
+def vega_charts(at: AppTest) -> list[Chart]:
+    """Each Vega-Lite chart on the page, its Arrow tables decoded."""
     return [
-        json.loads(chart.proto.spec, object_hook=_typed_array) for chart in at.get("plotly_chart")
+        Chart(
+            json.loads(chart.proto.spec),
+            [pa.ipc.open_stream(table.data.data).read_pandas() for table in chart.proto.datasets],
+        )
+        for chart in at.get("vega_lite_chart")
     ]
-
-
-def _typed_array(obj: dict) -> object:
-    if set(obj) >= {"dtype", "bdata"}:
-        return np.frombuffer(base64.b64decode(obj["bdata"]), dtype=obj["dtype"]).tolist()
-    return obj

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import plotly_charts
+from support import vega_charts
 
 from lacrime import bootstrap, summaries, ui
 from lacrime.cli import main
@@ -62,13 +62,13 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     ]
     assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
 
-    daily, weekly, groups, top = plotly_charts(at)
-    assert sum(daily["data"][0]["y"]) == manifest["rows"]
-    assert sum(groups["data"][0]["x"]) == manifest["rows"]
+    daily, weekly, groups, top = (chart.data for chart in vega_charts(at))
+    assert daily["reports per day"].sum() == manifest["rows"]
+    assert groups["reports"].sum() == manifest["rows"]
     flagged = {w["week_start"] for w in manifest["report"]["flags"]["incomplete_recent_weeks"]}
-    marked = next(t for t in weekly["data"] if "still coming in" in t["name"])
-    assert {x[:10] for x in marked["x"]} == flagged
-    assert len(top["data"][0]["x"]) == 10
+    marked = weekly[weekly["week"].str.contains("still coming in")]
+    assert set(marked["week_start"].dt.date.astype(str)) == flagged
+    assert len(top) == 10
 
 
 def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
@@ -91,10 +91,10 @@ def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
     assert metrics["On a whole hour"] == f"{flags['share_whole_hour']:.1%}"
     assert metrics["Median"] == f"{flags['reporting_lag_days']['median']:g} days"
 
-    hours, minutes, _, lag, *_ = plotly_charts(at)
-    assert sum(sum(trace["y"]) for trace in hours["data"]) == manifest["rows"]
-    assert sum(minutes["data"][0]["y"]) == manifest["rows"]
-    assert lag["data"][0]["y"] == list(flags["reporting_lag_days"]["distribution"].values())
+    hours, minutes, _, lag, *_ = (chart.data for chart in vega_charts(at))
+    assert hours["reports"].sum() == manifest["rows"]
+    assert minutes["reports"].sum() == manifest["rows"]
+    assert lag["share"].tolist() == list(flags["reporting_lag_days"]["distribution"].values())
 
 
 def test_real_extract_flags_its_last_week(real_home: Path, monkeypatch) -> None:

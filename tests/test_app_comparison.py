@@ -5,10 +5,11 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import plotly_charts
+from support import Chart, vega_charts
 from test_app_hourly import APP, checked
 
 from lacrime import comparison, registry, ui
+from lacrime.charts import GREY, series_colours
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 PAGE = "app_pages/model_comparison.py"
@@ -27,8 +28,57 @@ def table_with(at: AppTest, column: str):
     return next(t.value for t in at.table if column in t.value.columns)
 
 
-def chart_with(at: AppTest, trace_name: str) -> dict:
-    return next(c for c in plotly_charts(at) if any(t.get("name") == trace_name for t in c["data"]))
+def chart_with(at: AppTest, *columns: str) -> Chart:
+    """The one chart whose table has these columns."""
+    [chart] = [c for c in vega_charts(at) if set(columns) <= set(c.data.columns)]
+    return chart
+
+
+def encodings(spec: dict | list) -> list[dict]:
+    """Every encoding in a spec, whatever its layers, panels or facets."""
+    parts = spec.values() if isinstance(spec, dict) else spec
+    found = [spec["encoding"]] if isinstance(spec, dict) and "encoding" in spec else []
+    return found + [e for part in parts if isinstance(part, dict | list) for e in encodings(part)]
+
+
+def drawn(chart: Chart, model: str, columns: list[str]) -> dict[str, list]:
+    part = chart.data[chart.data["model"] == model]
+    return {column: part[column].tolist() for column in columns}
+
+
+def labels_default(expression: str, default: str) -> bool:
+    """Whether a label expression (legend, axis, header) turns the default's name into its
+    name marked "(default)"."""
+    return f'=== "{default}" ? "{default}{comparison.DEFAULT_MARK}"' in expression
+
+
+def dashed(pattern: list[float]) -> bool:
+    return any(pattern[1::2])
+
+
+def check_model_lines(
+    chart: Chart, models: list[str], default: str, kinds: dict[str, str], references=()
+) -> None:
+    """The lines of `models`, in the legend in that order: each model in its colour from the
+    sorted model names (the same on every chart), the default thick and labelled "(default)",
+    baselines dashed, then the `references`, grey and dotted."""
+    lines = next(e for e in encodings(chart.spec) if e.get("color", {}).get("field") == "model")
+    style = {
+        channel: dict(
+            zip(lines[channel]["scale"]["domain"], lines[channel]["scale"]["range"], strict=True)
+        )
+        for channel in ("color", "strokeWidth", "strokeDash")
+    }
+    colours = series_colours(sorted(kinds))
+    assert list(style["color"]) == [*models, *references]
+    assert style["color"] == {m: colours[m] for m in models} | dict.fromkeys(references, GREY)
+    width = style["strokeWidth"]
+    assert width[default] > max(width[m] for m in style["color"] if m != default)
+    assert {m: dashed(style["strokeDash"][m]) for m in models} == {
+        m: kinds[m] == "baseline" for m in models
+    }
+    assert all(dashed(style["strokeDash"][r]) for r in references)
+    assert labels_default(lines["color"]["legend"]["labelExpr"], default)
 
 
 def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
@@ -68,56 +118,85 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     at = open_page()
     hotspots = evaluation()["hotspots"]
     default = hotspots["default_model"]
-    names = {n if n != default else n + comparison.DEFAULT_MARK for n in hotspots["models"]}
-    roc = chart_with(at, "chance")
-    assert {t["name"] for t in roc["data"]} == names | {"chance"}
-    pr = chart_with(at, "random ranking")
-    assert {t["name"] for t in pr["data"]} == names | {"random ranking"}
-    floor = next(t for t in pr["data"] if t["name"] == "random ranking")["y"][0]
-    assert 0 < floor < 0.5
-    coverage = next(
-        c
-        for c in plotly_charts(at)
-        if "xaxis3" in c["layout"] and c["data"][0]["type"] == "scatter"
-    )
-    assert len(coverage["data"]) == 3 * len(names)
-    assert {t["name"] for t in coverage["data"] if t.get("showlegend", True)} == names
+    models = hotspots["models"]
+    kinds = {name: model["kind"] for name, model in models.items()}
+    order = comparison.model_order(hotspots)
 
-    confusion = [c for c in plotly_charts(at) if c["data"][0]["type"] == "heatmap"]
-    assert len(confusion) == 1
-    matrices = {
-        name: hotspots["models"][name]["confusion_matrix"]["matrix"]
-        for name in comparison.model_order(hotspots)
-    }
-    shown = [int(t["text"][0][0].split("<br>")[0].replace(",", "")) for t in confusion[0]["data"]]
-    assert shown == [m[0][0] for m in matrices.values()]
+    roc = chart_with(at, "fpr", "tpr")
+    check_model_lines(roc, order, default, kinds, references=["chance"])
+    for name in order:
+        assert drawn(roc, name, ["fpr", "tpr"]) == models[name]["roc_curve"]
+    chance = roc.tables[1]
+    assert set(chance["model"]) == {"chance"}
+    assert chance[["fpr", "tpr"]].to_numpy().tolist() == [[0, 0], [1, 1]]
 
-    bars = next(c for c in plotly_charts(at) if c["data"][0]["type"] == "bar")
-    citywide = next(t for t in bars["data"] if t["name"] == "ranked city-wide")
-    assert citywide["y"] == [
-        hotspots["models"][n]["allocation_modes"]["citywide"]["pai_5"]
-        for n in comparison.model_order(hotspots)
+    pr = chart_with(at, "recall", "precision")
+    check_model_lines(pr, order, default, kinds, references=["random ranking"])
+    for name in order:
+        assert drawn(pr, name, ["recall", "precision"]) == {
+            key: models[name]["pr_curve"][key] for key in ("recall", "precision")
+        }
+    floor = pr.tables[1]
+    assert set(floor["model"]) == {"random ranking"}
+    assert floor["recall"].tolist() == [0, 1]
+    matrix = models[default]["confusion_matrix"]["matrix"]
+    share = sum(matrix[0]) / sum(map(sum, matrix))
+    assert floor["precision"].tolist() == pytest.approx([share, share])
+    assert 0 < share < 0.5
+
+    coverage = chart_with(at, "coverage", "pai")
+    panels = coverage.spec["hconcat"]
+    assert [p["layer"][0]["title"] for p in panels] == ["Hit rate", "PAI", "PEI*"]
+    assert [p["layer"][0]["encoding"]["y"]["field"] for p in panels] == [
+        "hit_rate",
+        "pai",
+        "pei_star",
     ]
+    check_model_lines(coverage, order, default, kinds)
+    for name in order:
+        curve = models[name]["coverage_curve"]
+        assert drawn(coverage, name, list(curve)) == curve
+    assert coverage.tables[1]["coverage"].tolist() == [0.01, 0.05]
 
-    weekly = next(c for c in plotly_charts(at) if c["layout"]["xaxis"].get("type") == "category")
-    assert weekly["data"][0]["x"] == hotspots["eval_weeks"]
-    best = comparison.model_order(hotspots)[0]
-    pai = [w["pai_5"] for w in hotspots["models"][best]["per_week"]]
-    assert weekly["data"][0]["y"] == pytest.approx(pai)
+    confusion = chart_with(at, "actual", "flagged", "count")
+    assert list(dict.fromkeys(confusion.data["model"])) == order
+    assert labels_default(confusion.spec["facet"]["header"]["labelExpr"], default)
+    for name in order:
+        stored = models[name]["confusion_matrix"]["matrix"]
+        cells = confusion.data[confusion.data["model"] == name]
+        assert cells["count"].tolist() == [count for row in stored for count in row]
+        shares = [count / sum(row) for row in stored for count in row]
+        assert cells["share"].tolist() == pytest.approx(shares)
+        assert [int(t.split("\n")[0].replace(",", "")) for t in cells["text"]] == [
+            count for row in stored for count in row
+        ]
+
+    bars = chart_with(at, "mode", "pai_5")
+    citywide = bars.data[bars.data["allocation"] == "ranked city-wide"]
+    assert citywide["model"].tolist() == order
+    assert citywide["pai_5"].tolist() == [
+        models[n]["allocation_modes"]["citywide"]["pai_5"] for n in order
+    ]
+    assert labels_default(bars.spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"], default)
+
+    weekly = chart_with(at, "week_start", "value")
+    check_model_lines(weekly, order, default, kinds)
+    best = order[0]
+    assert drawn(weekly, best, ["week_start"])["week_start"] == hotspots["eval_weeks"]
+    pai = [w["pai_5"] for w in models[best]["per_week"]]
+    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(pai)
     at.selectbox(key="comparison_measure").set_value("roc_auc").run()
-    weekly = next(
-        c for c in plotly_charts(checked(at)) if c["layout"]["xaxis"].get("type") == "category"
-    )
-    auc = [w["roc_auc"] for w in hotspots["models"][best]["per_week"]]
-    assert weekly["data"][0]["y"] == pytest.approx(auc)
-    assert weekly["layout"]["yaxis"]["title"]["text"] == "ROC-AUC"
+    weekly = chart_with(checked(at), "week_start", "value")
+    auc = [w["roc_auc"] for w in models[best]["per_week"]]
+    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(auc)
+    assert weekly.spec["encoding"]["y"]["title"] == "ROC-AUC"
 
 
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
     at = open_page()
     stored = evaluation()
     tables = [t.value for t in at.table if "MAE (crimes per hour)" in t.value.columns]
-    fits = [c for c in plotly_charts(at) if any(t.get("name") == "observed" for t in c["data"])]
+    fits = [c for c in vega_charts(at) if "observed" in c.data.columns]
     assert len(tables) == len(fits) == 2
     markdown = " ".join(m.value for m in at.markdown)
     for name, table, fit in zip((HOURLY, HOURLY_NO_DEFAULT_TIMES), tables, fits, strict=True):
@@ -129,8 +208,11 @@ def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -
         assert mae == {m: pytest.approx(v["mae"], abs=0.005) for m, v in result["models"].items()}
         assert comparison.holdout_sentence(result) in markdown
         assert result["selection_rule"] in markdown
-        observed = next(t for t in fit["data"] if t["name"] == "observed")
-        assert observed["y"] == pytest.approx([row["observed"] for row in result["by_hour"]])
+        for column in ("observed", *result["models"]):
+            assert fit.data[column].tolist() == [row[column] for row in result["by_hour"]]
+        kinds = {m: "baseline" if m == "baseline" else "model" for m in result["models"]}
+        in_table_order = [c for c in fit.data.columns if c in kinds]
+        check_model_lines(fit, in_table_order, result["default_model"], kinds)
     assert stored[HOURLY]["holdout"]["start"] in markdown
 
 
@@ -139,5 +221,5 @@ def test_without_a_model_the_page_says_how_to_train(demo_home: Path, monkeypatch
     monkeypatch.setattr(ui, "model_version", lambda: (None, None))
     at = open_page()
     assert any("lacrime train" in m.value for m in at.markdown)
-    assert not at.get("plotly_chart")
+    assert not at.get("vega_lite_chart")
     assert not at.table

@@ -2,13 +2,13 @@
 is shown, a shared link sets the view, and the page says what `lacrime forecast` says."""
 
 import json
+import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import plotly_charts
+from support import vega_charts
 
 from lacrime import hourly, hourly_view, registry
 from lacrime.categories import GROUPS
@@ -18,7 +18,8 @@ from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "app_pages/hourly_forecast.py"
-KEPT_TRACE = "forecast with 12:00 and 00:01 reports kept"
+KEPT_COLUMN = "expected_default_times_kept"
+KEPT_LABEL = "forecast with 12:00 and 00:01 reports kept"
 
 
 def bundle(name: str = HOURLY) -> hourly.HourlyBundle:
@@ -38,8 +39,25 @@ def checked(at: AppTest) -> AppTest:
     return at
 
 
-def trace(at: AppTest, name: str, chart: int = 0) -> dict:
-    return next(t for t in plotly_charts(at)[chart]["data"] if t.get("name") == name)
+def day_drawn(at: AppTest) -> pd.DataFrame:
+    """The table the hour-by-hour chart draws: one row per hour."""
+    return vega_charts(at)[0].data
+
+
+def curve(at: AppTest) -> list[float]:
+    return day_drawn(at)["expected"].tolist()
+
+
+def chosen(at: AppTest) -> pd.DataFrame:
+    """The row the chart marks as the chosen hour."""
+    day = day_drawn(at)
+    return day[day["chosen"]]
+
+
+def thick_weekday(at: AppTest) -> str:
+    """The weekday the every-weekday chart draws thick, read from the chart's line-width rule."""
+    test = vega_charts(at)[1].spec["encoding"]["strokeWidth"]["condition"]["test"]
+    return re.fullmatch(r"\(?datum\.weekday === '(\w+)'\)?", test).group(1)
 
 
 def headline(at: AppTest) -> tuple[str, str]:
@@ -63,7 +81,7 @@ def test_page_value_is_the_cli_forecast(home: Path, capsys: pytest.CaptureFixtur
         hourly_view.format_count(expected["expected"]),
     )
     assert at.metric[1].value == f"{expected['lower']:,} to {expected['upper']:,}"
-    assert trace(at, "chosen hour")["y"][0] == pytest.approx(expected["expected"], abs=5e-4)
+    assert chosen(at)["expected"].item() == pytest.approx(expected["expected"], abs=5e-4)
     assert any(hourly_view.forecast_sentence(expected) == m.value for m in at.markdown)
 
     capsys.readouterr()
@@ -71,23 +89,22 @@ def test_page_value_is_the_cli_forecast(home: Path, capsys: pytest.CaptureFixtur
     assert main(argv) == 0
     cli = json.loads(capsys.readouterr().out)
     assert cli["expected"] == expected["expected"]
-    assert trace(at, "chosen hour")["y"][0] == pytest.approx(cli["expected"], abs=5e-4)
+    assert chosen(at)["expected"].item() == pytest.approx(cli["expected"], abs=5e-4)
 
 
 def test_each_control_changes_what_is_shown(home: Path) -> None:
     at = open_page(FRIDAY_PARAMS)
-    city = trace(at, "forecast")["y"]
+    city = curve(at)
     assert city == pytest.approx(
         hourly.curve(bundle(), weekday="Friday", season="spring")["expected"]
     )
-    observed = trace(at, "observed average")["y"]
+    observed = day_drawn(at)["observed"]
     truth = hourly.observed_curve(load_dataset(), weekday="Friday", season="spring")
-    assert [np.nan if v is None else v for v in observed] == pytest.approx(
-        truth["observed"].tolist(), nan_ok=True
-    )
-    weekdays = plotly_charts(at)[1]["data"]
-    assert [t["name"] for t in weekdays] == list(hourly.WEEKDAYS)
-    assert next(t for t in weekdays if t["name"] == "Friday")["y"] == pytest.approx(city)
+    assert observed.tolist() == pytest.approx(truth["observed"].tolist(), nan_ok=True)
+    weekdays = vega_charts(at)[1].data
+    assert list(weekdays.columns) == ["hour", *hourly.WEEKDAYS]
+    assert weekdays["Friday"].tolist() == pytest.approx(city)
+    assert thick_weekday(at) == "Friday"
 
     at.slider(key="hourly_hour").set_value(3).run()
     night = forecast_of({**FRIDAY, "hour": 3})
@@ -95,22 +112,19 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
         "Expected crimes, 03:00–03:59",
         hourly_view.format_count(night["expected"]),
     )
-    assert trace(at, "chosen hour")["x"] == [3]
+    assert chosen(at)["hour"].tolist() == [3]
     assert at.query_params["hour"] == "3"
 
     at.selectbox(key="hourly_weekday").set_value("Sunday").run()
-    sunday = trace(checked(at), "forecast")["y"]
+    sunday = curve(checked(at))
     assert sunday != pytest.approx(city)
     assert sunday == pytest.approx(
         hourly.curve(bundle(), weekday="Sunday", season="spring")["expected"]
     )
-    assert (
-        plotly_charts(at)[1]["data"][6]["line"]["width"]
-        > plotly_charts(at)[1]["data"][4]["line"]["width"]
-    )
+    assert thick_weekday(at) == "Sunday"
 
     at.selectbox(key="hourly_season").set_value("summer").run()
-    summer = trace(checked(at), "forecast")["y"]
+    summer = curve(checked(at))
     assert summer == pytest.approx(
         hourly.curve(bundle(), weekday="Sunday", season="summer")["expected"]
     )
@@ -120,32 +134,33 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
 
     area = bundle().areas[1]
     at.selectbox(key="hourly_area").set_value(area).run()
-    in_area = trace(checked(at), "forecast")["y"]
+    in_area = curve(checked(at))
     assert all(a < c for a, c in zip(in_area, sunday, strict=True))
-    assert trace(at, "chosen hour")["y"][0] < sunday[3]
+    assert chosen(at)["expected"].item() < sunday[3]
     assert at.query_params["area"] == area
 
     at.selectbox(key="hourly_crime_group").set_value(GROUPS[0]).run()
-    narrow = trace(checked(at), "forecast")["y"]
+    narrow = curve(checked(at))
     assert all(n < a for n, a in zip(narrow, in_area, strict=True))
     at.selectbox(key="hourly_area").set_value(hourly_view.UNSET).run()
     at.selectbox(key="hourly_crime_group").set_value(hourly_view.UNSET).run()
-    assert trace(checked(at), "forecast")["y"] == pytest.approx(sunday)
+    assert curve(checked(at)) == pytest.approx(sunday)
 
     other = next(m for m in hourly.MODEL_NAMES if m != bundle().default_model)
     at.selectbox(key="hourly_model").set_value(other).run()
-    by_other = trace(checked(at), "forecast")["y"]
+    by_other = curve(checked(at))
     assert by_other != pytest.approx(sunday)
     assert by_other == pytest.approx(
         hourly.curve(bundle(), weekday="Sunday", season="spring", model=other)["expected"]
     )
     at.selectbox(key="hourly_model").set_value(hourly_view.UNSET).run()
 
-    names = {t.get("name") for t in plotly_charts(at)[0]["data"]}
-    assert KEPT_TRACE not in names
+    assert KEPT_COLUMN not in day_drawn(at)
+    assert KEPT_LABEL not in json.dumps(vega_charts(at)[0].spec)
     at.toggle(key="hourly_exclude_default_times").set_value(True).run()
-    spread = trace(checked(at), "forecast")["y"]
-    kept = trace(at, KEPT_TRACE)["y"]
+    spread = curve(checked(at))
+    kept = day_drawn(at)[KEPT_COLUMN].tolist()
+    assert KEPT_LABEL in json.dumps(vega_charts(at)[0].spec)
     assert spread[12] < kept[12]
     assert spread == pytest.approx(
         hourly.curve(bundle(HOURLY_NO_DEFAULT_TIMES), weekday="Sunday", season="spring")["expected"]

@@ -24,6 +24,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
 START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
+DRAWN_CHART = '[data-testid="stVegaLiteChart"] svg.marks'
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ PAGES = [
         "data_fairness",
         "Data & fairness",
         ("What was left out and why", "Time heaping", "Reporting lag"),
-        charts=4,
+        charts=5,
     ),
     PageCheck("admin", "Admin", ("Admin actions are off",)),
 ]
@@ -148,9 +149,7 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
         for text in check.texts:
             page.get_by_text(text).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         if check.charts:
-            page.locator(".js-plotly-plot .main-svg").nth(check.charts - 1).wait_for(
-                timeout=PAGE_TIMEOUT_MS
-            )
+            page.locator(DRAWN_CHART).nth(check.charts - 1).wait_for(timeout=PAGE_TIMEOUT_MS)
         for selector in check.selectors:
             page.locator(selector).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         body = page.inner_text("body")

@@ -45,11 +45,13 @@ def test_daily_counts_cover_every_day_and_sum_to_rows(cleaned: tuple) -> None:
     one_day = daily.index[len(daily) // 2]
     assert daily[one_day] == (frame["occurred_at"].dt.normalize() == one_day).sum()
 
-    fig = charts.daily_chart(daily)
-    assert list(fig.data[0].y) == daily.tolist()
-    mean = np.asarray(fig.data[1].y, dtype=float)
+    drawn = charts.daily_chart(daily).data
+    assert drawn["reports per day"].tolist() == daily.tolist()
+    assert drawn["day"].tolist() == daily.index.tolist()
+    mean = drawn[f"{charts.ROLLING_DAYS}-day mean"]
     middle = len(daily) // 2
     assert mean[middle] == pytest.approx(daily.iloc[middle - 3 : middle + 4].mean())
+    assert mean.iloc[:3].isna().all()
 
 
 def test_weekly_trend_marks_the_flagged_weeks(cleaned: tuple) -> None:
@@ -62,10 +64,10 @@ def test_weekly_trend_marks_the_flagged_weeks(cleaned: tuple) -> None:
     marked = set(weekly.loc[weekly["incomplete"], "week_start"].dt.date.astype(str))
     assert marked == flagged
 
-    fig = charts.weekly_chart(weekly)
-    assert sum(sum(trace.y) for trace in fig.data) == weeks.sum()
-    incomplete_trace = next(t for t in fig.data if "still coming in" in t.name)
-    assert {pd.Timestamp(x).date().isoformat() for x in incomplete_trace.x} == flagged
+    drawn = charts.weekly_chart(weekly).data
+    assert drawn["reports"].sum() == weeks.sum()
+    incomplete = drawn[drawn["week"].str.contains("still coming in")]
+    assert set(incomplete["week_start"].dt.date.astype(str)) == flagged
 
 
 def test_weekly_trend_on_a_week_known_to_be_incomplete() -> None:
@@ -88,11 +90,12 @@ def test_top_counts_and_chart(cleaned: tuple) -> None:
     assert top.is_monotonic_decreasing
     assert top.iloc[0] == frame["crm_cd_desc"].value_counts().max()
 
-    fig = charts.top_chart(top, "crime description")
-    assert list(fig.data[0].x) == top.tolist()
-    assert list(fig.data[0].customdata) == top.index.tolist()
-    for label, name in zip(fig.data[0].y, top.index, strict=True):
-        assert label.replace("<br>", " ") == name
+    drawn = charts.top_chart(top, "crime description").data
+    assert drawn["reports"].tolist() == top.tolist()
+    assert drawn["name"].tolist() == top.index.tolist()
+    for label, name in zip(drawn["label"], top.index, strict=True):
+        assert label.replace("\n", " ") == name
+        assert all(len(line) <= charts.LABEL_WIDTH or " " not in line for line in label.split("\n"))
 
 
 def test_hour_profile_separates_the_default_times(cleaned: tuple) -> None:
@@ -107,8 +110,10 @@ def test_hour_profile_separates_the_default_times(cleaned: tuple) -> None:
     assert default[0] / len(frame) == pytest.approx(flags["share_time_0001"], abs=1e-4)
     assert hours.loc[9, "other_time"] == (frame["time_occ"] // 100 == 9).sum()
 
-    fig = charts.hour_chart(hours)
-    assert sum(sum(trace.y) for trace in fig.data) == len(frame)
+    drawn = charts.hour_chart(hours).data
+    assert drawn["reports"].sum() == len(frame)
+    noon = drawn[drawn["hour"] == 12].set_index("stack")["reports"]
+    assert noon.tolist() == [hours.loc[12, "other_time"], hours.loc[12, "default_time"]]
 
 
 def test_minute_profile_shows_the_whole_hour_share(cleaned: tuple) -> None:
@@ -117,9 +122,9 @@ def test_minute_profile_shows_the_whole_hour_share(cleaned: tuple) -> None:
     assert len(minutes) == 60
     assert minutes.sum() == len(frame)
     assert minutes[0] / len(frame) == pytest.approx(report["flags"]["share_whole_hour"], abs=1e-4)
-    fig = charts.minute_chart(minutes)
-    assert list(fig.data[0].y) == minutes.tolist()
-    assert fig.data[0].marker.color[0] == charts.VERMILLION
+    chart = charts.minute_chart(minutes)
+    assert chart.data["reports"].tolist() == minutes.tolist()
+    assert chart.to_dict()["encoding"]["color"]["condition"]["value"] == charts.VERMILLION
 
 
 def test_lag_distribution_keeps_bucket_order_and_shares(cleaned: tuple) -> None:
@@ -129,7 +134,7 @@ def test_lag_distribution_keeps_bucket_order_and_shares(cleaned: tuple) -> None:
     same_day = (frame["date_rptd"] == frame["occurred_at"].dt.normalize()).mean()
     assert lag.loc[0, "share"] == pytest.approx(same_day, abs=1e-4)
     assert lag["share"].sum() == pytest.approx(1, abs=1e-3)
-    assert list(charts.lag_chart(lag).data[0].y) == lag["share"].tolist()
+    assert charts.lag_chart(lag).data["share"].tolist() == lag["share"].tolist()
 
 
 def test_cleaning_steps_account_for_every_row(cleaned: tuple) -> None:

@@ -171,10 +171,12 @@ def test_area_spread_compares_flag_shares_with_crime_shares() -> None:
     assert set(under["area_name"]) == {"B", "C"}
     lines = hotspot_views.imbalance_lines(spread, {"citywide": "City-wide", "proportional": "P"})
     assert len(lines) == 2 and "A (2.50×)" in lines[0] and "B (0.00×)" in lines[1]
-    figure = charts.area_ratio_chart(spread, {"citywide": "City-wide", "proportional": "P"})
-    assert [bar.name for bar in figure.data] == ["City-wide", "P"]
-    assert list(figure.data[0].y) == ["C", "A", "B"]
-    assert list(figure.data[1].x) == spread["proportional_ratio"].tolist()
+    chart = charts.area_ratio_chart(spread, {"citywide": "City-wide", "proportional": "P"})
+    drawn = chart.data.set_index("allocation")
+    assert drawn.index.unique().tolist() == ["City-wide", "P"]
+    assert drawn.loc["City-wide", "area"].tolist() == ["C", "A", "B"]
+    assert drawn.loc["P", "ratio"].tolist() == spread["proportional_ratio"].tolist()
+    assert chart.layer[0].to_dict()["encoding"]["y"]["sort"] == spread["area_name"].tolist()
 
 
 def _small_frame(first: date, last: date) -> pd.DataFrame:
