@@ -24,146 +24,184 @@ default = hotspots["default_model"]
 kinds = {name: model["kind"] for name, model in hotspots["models"].items()}
 weeks = hotspots["eval_weeks"]
 
-st.header("Hotspot map models")
-winner = "a baseline (a plain rule)" if kinds[default] == "baseline" else "a machine-learning model"
-st.success(
-    f"**The default hotspot model is {default}, {winner}.** {hotspots['verdict']}",
-    icon=":material/emoji_events:",
-)
-st.markdown(
-    f"Each model was judged on **{len(weeks)} evaluation weeks** (starting {', '.join(weeks)}): "
-    "every week was forecast by models trained only on the weeks before it, as a forecast made "
-    "on the Sunday before would be. Numbers are the mean ± standard deviation over those weeks. "
-    f"Cells are H3 hexagons (resolution {hotspots['resolution']}). How a cell-week is labelled: "
-    f"{hotspots['label_rule']}."
-)
-ui.show_table(comparison.models_table(hotspots))
-st.caption(
-    "Baselines are plain rules with no learning (last week's count, the long-run average, a "
-    "smoothed density of past reports): a machine-learning model is only worth its cost if it "
-    "beats them."
-)
 
-st.subheader("How much crime the flagged cells held")
-ui.show_table(comparison.hit_table(hotspots))
-st.caption(
-    "Each model flags the riskiest 1% or 5% of the city's cells. **Hit rate**: the share of the "
-    "week's crimes that happened in flagged cells. **PAI** (Predictive Accuracy Index): hit rate "
-    "divided by the share of the area flagged, i.e. how many times more crime per km² the "
-    "flagged cells held than the city average (1 = no better than picking cells at random). "
-    "**PEI\\***: crimes caught over the most that the same number of cells could have caught "
-    "(100% = perfect hindsight)."
-)
-st.altair_chart(
-    evaluation_charts.coverage_chart(comparison.coverage_curves(hotspots), default, kinds)
-)
-st.caption(
-    "The same measures when flagging from 0.5% to 20% of the area, averaged over the "
-    "evaluation weeks; dotted lines mark 1% and 5%. Baselines are dashed, the default model "
-    "thick."
-)
-
-st.subheader("Week by week")
-measure = st.selectbox(
-    "Measure",
-    list(comparison.WEEKLY_MEASURES),
-    format_func=comparison.WEEKLY_MEASURES.get,
-    key="comparison_measure",
-)
-st.altair_chart(
-    evaluation_charts.per_week_chart(
-        comparison.per_week(hotspots, measure),
-        default,
-        kinds,
-        comparison.WEEKLY_MEASURES[measure],
+def accuracy() -> None:
+    """Hotspot models: the verdict, how much crime their flags held, week by week."""
+    st.header("Hotspot map models")
+    winner = (
+        "a baseline (a plain rule)" if kinds[default] == "baseline" else "a machine-learning model"
     )
-)
-st.caption(
-    "Each evaluation week's value: a model that wins on average but not every week may not "
-    "be better at all. The last week may still be missing late reports."
-)
-
-st.subheader("Telling hotspot cells from the rest")
-ui.show_table(comparison.classification_table(hotspots))
-st.caption(
-    "Precision: of the cells flagged (or not flagged), the share that turned out so. Recall: "
-    "of the actual hotspots (or non-hotspots), the share flagged so. F1 combines the two. "
-    "ROC-AUC and PR-AUC score the whole ranking, not just the top 5%: 0.5 ROC-AUC is chance."
-)
-st.altair_chart(evaluation_charts.confusion_chart(comparison.confusion_matrices(hotspots), default))
-st.caption(
-    "Cell-weeks over all evaluation weeks, by what each cell actually was (rows) and what the "
-    "model flagged it as at 5% of the area (columns); shading is the share of each row."
-)
-left, right = st.columns(2)
-with left:
-    st.altair_chart(evaluation_charts.roc_chart(comparison.roc_points(hotspots), default, kinds))
+    st.success(
+        f"**The default hotspot model is {default}, {winner}.** {hotspots['verdict']}",
+        icon=":material/emoji_events:",
+    )
+    st.markdown(
+        f"Each model was judged on **{len(weeks)} evaluation weeks** "
+        f"(starting {', '.join(weeks)}): every week was forecast by models trained only on the "
+        "weeks before it, as a forecast made on the Sunday before would be. Numbers are the mean "
+        "± standard deviation over those weeks. Cells are H3 hexagons (resolution "
+        f"{hotspots['resolution']}). How a cell-week is labelled: {hotspots['label_rule']}."
+    )
+    ui.show_table(comparison.models_table(hotspots))
     st.caption(
-        "ROC curve: as more cells are flagged, the share of hotspots found against the share "
-        "of quiet cells wrongly flagged. Higher and further left is better."
+        "Baselines are plain rules with no learning (last week's count, the long-run average, a "
+        "smoothed density of past reports): a machine-learning model is only worth its cost if it "
+        "beats them."
     )
-with right:
+
+    st.subheader("How much crime the flagged cells held")
+    ui.show_table(comparison.hit_table(hotspots))
+    st.caption(
+        "Each model flags the riskiest 1% or 5% of the city's cells. **Hit rate**: the share of "
+        "the week's crimes that happened in flagged cells. **PAI** (Predictive Accuracy Index): "
+        "hit rate divided by the share of the area flagged, i.e. how many times more crime per "
+        "km² the flagged cells held than the city average (1 = no better than picking cells at "
+        "random). "
+        "**PEI\\***: crimes caught over the most that the same number of cells could have caught "
+        "(100% = perfect hindsight)."
+    )
     st.altair_chart(
-        evaluation_charts.pr_chart(
-            comparison.pr_points(hotspots), default, kinds, comparison.hotspot_share(hotspots)
+        evaluation_charts.coverage_chart(comparison.coverage_curves(hotspots), default, kinds)
+    )
+    st.caption(
+        "The same measures when flagging from 0.5% to 20% of the area, averaged over the "
+        "evaluation weeks; dotted lines mark 1% and 5%. Baselines are dashed, the default model "
+        "thick."
+    )
+
+    st.subheader("Week by week")
+    measure = st.selectbox(
+        "Measure",
+        list(comparison.WEEKLY_MEASURES),
+        format_func=comparison.WEEKLY_MEASURES.get,
+        key="comparison_measure",
+    )
+    st.altair_chart(
+        evaluation_charts.per_week_chart(
+            comparison.per_week(hotspots, measure),
+            default,
+            kinds,
+            comparison.WEEKLY_MEASURES[measure],
         )
     )
     st.caption(
-        "Precision-recall curve: how many flagged cells are real hotspots as more of them are "
-        "found. The dotted line is what a random ranking gets: the share of hotspot cells."
+        "Each evaluation week's value: a model that wins on average but not every week may not "
+        "be better at all. The last week may still be missing late reports."
     )
 
-st.subheader("What ranking city-wide costs each area")
-modes = comparison.allocation_modes(hotspots)
-st.altair_chart(evaluation_charts.allocation_chart(modes, default))
-st.caption(
-    "Ranking city-wide flags the riskiest cells wherever they are; giving each area a quota by "
-    "its share of the last 4 weeks' crimes spreads attention more evenly and usually costs some "
-    "PAI. The bars show that cost for each model."
-)
-spread = modes[modes["model"] == default].set_index("mode")
-columns = st.columns(len(spread))
-for column, (mode, row) in zip(columns, spread.iterrows(), strict=True):
-    heading = "ranked city-wide" if mode == "citywide" else "quota per area"
-    column.metric(
-        f"Areas never flagged, {heading}",
-        f"{row['areas_without_flags']:,}",
-        help="LAPD areas with no flagged cell in any evaluation week.",
-    )
-    column.caption(
-        f"Area ratios from {row['min_area_ratio']:.2f} to {row['max_area_ratio']:.2f} "
-        f"(PAI at 5% {row['pai_5']:.2f})."
-    )
-st.markdown(f"**Per LAPD area, default model {default}, 5% of the area flagged**")
-ui.show_table(
-    comparison.area_ratios(hotspots),
-    percent=tuple(c for c in comparison.area_ratios(hotspots).columns if "Share" in c),
-)
-st.caption(
-    "Ratio = the area's share of flagged cells divided by its share of the weeks' crimes: 1 "
-    "means attention in proportion to crime, above 1 more, below 1 less, 0 never flagged."
-)
 
-st.header("Hourly forecast models")
-for name, heading in (
-    (HOURLY, "All reports"),
-    (HOURLY_NO_DEFAULT_TIMES, "Default times (12:00, 00:01) spread over the day"),
-):
-    result = evaluation[name]
-    st.subheader(heading)
-    st.markdown(
-        f"{comparison.holdout_sentence(result)} The default is the model with the "
-        f"{result['selection_rule']}: **{result['default_model']}**."
+def classes() -> None:
+    """Hotspot models as classifiers of hotspot cells against the rest."""
+    st.header("Telling hotspot cells from the rest")
+    ui.show_table(comparison.classification_table(hotspots))
+    st.caption(
+        "Precision: of the cells flagged (or not flagged), the share that turned out so. Recall: "
+        "of the actual hotspots (or non-hotspots), the share flagged so. F1 combines the two. "
+        "ROC-AUC and PR-AUC score the whole ranking, not just the top 5%: 0.5 ROC-AUC is chance."
     )
-    ui.show_table(comparison.hourly_table(result))
     st.altair_chart(
-        evaluation_charts.hourly_fit_chart(comparison.hourly_fit(result), result["default_model"])
+        evaluation_charts.confusion_chart(comparison.confusion_matrices(hotspots), default)
     )
     st.caption(
-        f"Mean count per hour of the day over the held-out days: observed (circles) against "
-        f"each model's forecast. Interval coverage is the share of held-out hours inside the "
-        f"{result['interval_level']:.0%} interval (near {result['interval_level']:.0%} is "
-        "right). A positive bias means the model expected more crimes than were reported, as "
-        "it will when the held-out weeks are so recent that reports of them are still coming "
-        "in."
+        "Cell-weeks over all evaluation weeks, by what each cell actually was (rows) and what the "
+        "model flagged it as at 5% of the area (columns); shading is the share of each row."
     )
+    left, right = st.columns(2)
+    with left:
+        st.altair_chart(
+            evaluation_charts.roc_chart(comparison.roc_points(hotspots), default, kinds)
+        )
+        st.caption(
+            "ROC curve: as more cells are flagged, the share of hotspots found against the share "
+            "of quiet cells wrongly flagged. Higher and further left is better."
+        )
+    with right:
+        st.altair_chart(
+            evaluation_charts.pr_chart(
+                comparison.pr_points(hotspots), default, kinds, comparison.hotspot_share(hotspots)
+            )
+        )
+        st.caption(
+            "Precision-recall curve: how many flagged cells are real hotspots as more of them are "
+            "found. The dotted line is what a random ranking gets: the share of hotspot cells."
+        )
+
+
+def cost_per_area() -> None:
+    """What ranking city-wide rather than by area quota costs each LAPD area."""
+    st.header("What ranking city-wide costs each area")
+    modes = comparison.allocation_modes(hotspots)
+    st.altair_chart(evaluation_charts.allocation_chart(modes, default))
+    st.caption(
+        "Ranking city-wide flags the riskiest cells wherever they are; giving each area a quota "
+        "by its share of the last 4 weeks' crimes spreads attention more evenly and usually "
+        "costs some PAI. The bars show that cost for each model."
+    )
+    spread = modes[modes["model"] == default].set_index("mode")
+    columns = st.columns(len(spread))
+    for column, (mode, row) in zip(columns, spread.iterrows(), strict=True):
+        heading = "ranked city-wide" if mode == "citywide" else "quota per area"
+        column.metric(
+            f"Areas never flagged, {heading}",
+            f"{row['areas_without_flags']:,}",
+            help="LAPD areas with no flagged cell in any evaluation week.",
+        )
+        column.caption(
+            f"Area ratios from {row['min_area_ratio']:.2f} to {row['max_area_ratio']:.2f} "
+            f"(PAI at 5% {row['pai_5']:.2f})."
+        )
+    st.markdown(f"**Per LAPD area, default model {default}, 5% of the area flagged**")
+    ui.show_table(
+        comparison.area_ratios(hotspots),
+        percent=tuple(c for c in comparison.area_ratios(hotspots).columns if "Share" in c),
+    )
+    st.caption(
+        "Ratio = the area's share of flagged cells divided by its share of the weeks' crimes: 1 "
+        "means attention in proportion to crime, above 1 more, below 1 less, 0 never flagged."
+    )
+
+
+def hourly_models() -> None:
+    """The hourly models on their held-out weeks, with and without default times."""
+    st.header("Hourly forecast models")
+    for name, heading in (
+        (HOURLY, "All reports"),
+        (HOURLY_NO_DEFAULT_TIMES, "Default times (12:00, 00:01) spread over the day"),
+    ):
+        result = evaluation[name]
+        st.subheader(heading)
+        st.markdown(
+            f"{comparison.holdout_sentence(result)} The default is the model with the "
+            f"{result['selection_rule']}: **{result['default_model']}**."
+        )
+        ui.show_table(comparison.hourly_table(result))
+        st.altair_chart(
+            evaluation_charts.hourly_fit_chart(
+                comparison.hourly_fit(result), result["default_model"]
+            )
+        )
+        st.caption(
+            f"Mean count per hour of the day over the held-out days: observed (circles) against "
+            f"each model's forecast. Interval coverage is the share of held-out hours inside the "
+            f"{result['interval_level']:.0%} interval (near {result['interval_level']:.0%} is "
+            "right). A positive bias means the model expected more crimes than were reported, as "
+            "it will when the held-out weeks are so recent that reports of them are still coming "
+            "in."
+        )
+
+
+SECTIONS = {
+    "Hotspot accuracy": accuracy,
+    "Hotspots and the rest": classes,
+    "Cost per area": cost_per_area,
+    "Hourly models": hourly_models,
+}
+# Only the open tab is computed and sent: a new browser tab draws two charts, not eight.
+for tab, section in zip(
+    st.tabs(list(SECTIONS), key="comparison_section", on_change="rerun", bind="query-params"),
+    SECTIONS.values(),
+    strict=True,
+):
+    if tab.open:
+        with tab:
+            section()

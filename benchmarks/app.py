@@ -30,22 +30,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 QUIET_MS = 750
-# Installed in every tab before the app's scripts: logs each change of Streamlit's script state
-# and the time of the frame painted after the latest change to the page, both on the page's
-# own clock (performance.now(), zero at navigation start), so polling adds no delay.
+STOPPED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Installed in every tab before the app's scripts: the time of the frame painted after the
+# latest change to the page, on the page's own clock (performance.now(), zero at navigation
+# start), so polling for it adds no delay to the figure.
 RECORDER = """
-window.__rendering = {states: [], painted: 0};
+window.__painted = 0;
 new MutationObserver(() => {
-    const seen = window.__rendering;
-    const app = document.querySelector('[data-testid="stApp"]');
-    const state = app && app.getAttribute("data-test-script-state");
-    const last = seen.states[seen.states.length - 1];
-    if (state && (!last || last[0] !== state)) seen.states.push([state, performance.now()]);
-    requestAnimationFrame(() => setTimeout(() => { seen.painted = performance.now(); }));
+    requestAnimationFrame(() => setTimeout(() => { window.__painted = performance.now(); }));
 }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 """
 
-# path, title, and the control a user would change first on that page (None: no control).
+# path, title, and the control a user would change first on that page (None: no control); on
+# pages with tabs, opening the tab with the most charts.
 PAGES: list[tuple[str, str, Callable | None]] = [
     ("", "Overview", None),
     (
@@ -58,8 +55,16 @@ PAGES: list[tuple[str, str, Callable | None]] = [
         "Hotspot map",
         lambda page: page.get_by_text("Proportional to area crime").first.click(),
     ),
-    ("model_comparison", "Model comparison", None),
-    ("data_fairness", "Data & fairness", None),
+    (
+        "model_comparison",
+        "Model comparison",
+        lambda page: page.get_by_role("tab", name="Hotspots and the rest").click(),
+    ),
+    (
+        "data_fairness",
+        "Data & fairness",
+        lambda page: page.get_by_role("tab", name="Data quality").click(),
+    ),
 ]
 
 
@@ -120,23 +125,19 @@ def render_seconds(context, url: str, title: str, control: Callable | None = Non
 
 def wait_rendered(page, title: str, since: float) -> float:
     """Seconds since the page's time origin (its navigation start) at which the page was last
-    painted, once a script run begun after `since` has ended and nothing has changed on the
-    page for QUIET_MS: charts draw after the script ends, so its end alone is too early."""
+    painted, once it has changed after `since`, Streamlit's script has stopped, and nothing has
+    changed for QUIET_MS: charts draw after the script ends, so its end alone is too early."""
     page.locator("h1", has_text=title).wait_for(timeout=120_000)
     page.wait_for_function(
         f"""() => {{
-            const seen = window.__rendering;
-            const ran = seen.states.some(
-                ([state, t]) => state === "running" && t >= {since * 1000}
-            );
-            const last = seen.states[seen.states.length - 1];
-            return ran && last[0] === "notRunning"
-                && performance.now() - seen.painted > {QUIET_MS};
+            const app = document.querySelector('{STOPPED}');
+            const painted = window.__painted;
+            return app && painted > {since * 1000} && performance.now() - painted > {QUIET_MS};
         }}""",
         timeout=120_000,
         polling=100,
     )
-    return page.evaluate("window.__rendering.painted") / 1000
+    return page.evaluate("window.__painted") / 1000
 
 
 def navigate_seconds(context, url: str, title: str, repeat: int) -> float:

@@ -696,3 +696,30 @@ def curve(
             "upper": upper.astype("int64"),
         }
     )
+
+
+def week_curves(
+    bundle: HourlyBundle,
+    *,
+    season: str,
+    area: str | None = None,
+    crime_group: str | None = None,
+    model: str | None = None,
+) -> pd.DataFrame:
+    """Expected crimes per hour (rows) of each weekday (columns) of a season, from one
+    prediction of the 168 hours rather than one per weekday: the hourly page draws all seven."""
+    season = parse_season(season)
+    fitted = bundle.model(model)
+    _, _, share = bundle.share(area, crime_group)
+    rows = pd.DataFrame(
+        {
+            "hour": np.tile(np.arange(24), len(WEEKDAYS)),
+            "weekday": np.repeat(WEEKDAYS, 24),
+            "season": season,
+        }
+    )
+    # The share is per hour of the day: the same for every weekday.
+    mean = np.maximum(fitted.predict_frame(rows) * np.tile(share, len(WEEKDAYS)), MIN_RATE)
+    return pd.DataFrame(mean.reshape(len(WEEKDAYS), 24).T, columns=list(WEEKDAYS)).rename_axis(
+        index="hour", columns="weekday"
+    )

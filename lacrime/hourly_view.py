@@ -14,7 +14,7 @@ import pandas as pd
 from lacrime import hourly
 from lacrime.categories import GROUPS
 from lacrime.errors import LacrimeError
-from lacrime.hourly import WEEKDAYS, HourlyBundle
+from lacrime.hourly import HourlyBundle
 
 # A Friday evening is the planner's typical question; the season defaults to the latest one in
 # the training data, which the models know best.
@@ -160,19 +160,13 @@ def day_table(
 
 def weekday_curves(bundle: HourlyBundle, choices: Choices) -> pd.DataFrame:
     """Expected crimes per hour of each weekday of the chosen season (hour x weekday)."""
-    return pd.DataFrame(
-        {
-            weekday: hourly.curve(
-                bundle,
-                weekday=weekday,
-                season=choices.season,
-                area=choices.area,
-                crime_group=choices.crime_group,
-                model=choices.model,
-            )["expected"].to_numpy()
-            for weekday in WEEKDAYS
-        }
-    ).rename_axis(index="hour", columns="weekday")
+    return hourly.week_curves(
+        bundle,
+        season=choices.season,
+        area=choices.area,
+        crime_group=choices.crime_group,
+        model=choices.model,
+    )
 
 
 def download_table(day: pd.DataFrame, result: dict) -> pd.DataFrame:

@@ -20,6 +20,12 @@ def open_page() -> AppTest:
     return checked(at.switch_page(PAGE).run())
 
 
+def show(at: AppTest, section: str) -> AppTest:
+    """The page with another of its tabs open (only the open tab is computed and sent)."""
+    at.session_state["comparison_section"] = section
+    return checked(at.run())
+
+
 def evaluation() -> dict:
     return registry.current_version().metadata["evaluation"]
 
@@ -106,11 +112,11 @@ def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
     assert comparison.parse_number(hit_rate[default + comparison.DEFAULT_MARK]) == pytest.approx(
         hotspots["models"][default]["metrics"]["hit_rate_5"]["mean"], abs=0.0005
     )
-    classes = table_with(at, "ROC-AUC")
+    classes = table_with(show(at, "Hotspots and the rest"), "ROC-AUC")
     assert {c for c, _ in comparison.CLASS_COLUMNS} <= set(hotspots["models"][default]["metrics"])
     assert list(classes.columns) == ["Model", *(h for _, h in comparison.CLASS_COLUMNS)]
 
-    areas = table_with(at, "Ratio, city-wide")
+    areas = table_with(show(at, "Cost per area"), "Ratio, city-wide")
     assert sorted(areas["Area"]) == sorted(r["area_name"] for r in hotspots["allocation_table"])
 
 
@@ -121,7 +127,35 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     models = hotspots["models"]
     kinds = {name: model["kind"] for name, model in models.items()}
     order = comparison.model_order(hotspots)
+    assert not any("fpr" in chart.data for chart in vega_charts(at))  # another tab's chart
 
+    coverage = chart_with(at, "coverage", "pai")
+    panels = coverage.spec["hconcat"]
+    assert [p["layer"][0]["title"] for p in panels] == ["Hit rate", "PAI", "PEI*"]
+    assert [p["layer"][0]["encoding"]["y"]["field"] for p in panels] == [
+        "hit_rate",
+        "pai",
+        "pei_star",
+    ]
+    check_model_lines(coverage, order, default, kinds)
+    for name in order:
+        curve = models[name]["coverage_curve"]
+        assert drawn(coverage, name, list(curve)) == curve
+    assert coverage.tables[1]["coverage"].tolist() == [0.01, 0.05]
+
+    weekly = chart_with(at, "week_start", "value")
+    check_model_lines(weekly, order, default, kinds)
+    best = order[0]
+    assert drawn(weekly, best, ["week_start"])["week_start"] == hotspots["eval_weeks"]
+    pai = [w["pai_5"] for w in models[best]["per_week"]]
+    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(pai)
+    at.selectbox(key="comparison_measure").set_value("roc_auc").run()
+    weekly = chart_with(checked(at), "week_start", "value")
+    auc = [w["roc_auc"] for w in models[best]["per_week"]]
+    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(auc)
+    assert weekly.spec["encoding"]["y"]["title"] == "ROC-AUC"
+
+    show(at, "Hotspots and the rest")
     roc = chart_with(at, "fpr", "tpr")
     check_model_lines(roc, order, default, kinds, references=["chance"])
     for name in order:
@@ -144,20 +178,6 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     assert floor["precision"].tolist() == pytest.approx([share, share])
     assert 0 < share < 0.5
 
-    coverage = chart_with(at, "coverage", "pai")
-    panels = coverage.spec["hconcat"]
-    assert [p["layer"][0]["title"] for p in panels] == ["Hit rate", "PAI", "PEI*"]
-    assert [p["layer"][0]["encoding"]["y"]["field"] for p in panels] == [
-        "hit_rate",
-        "pai",
-        "pei_star",
-    ]
-    check_model_lines(coverage, order, default, kinds)
-    for name in order:
-        curve = models[name]["coverage_curve"]
-        assert drawn(coverage, name, list(curve)) == curve
-    assert coverage.tables[1]["coverage"].tolist() == [0.01, 0.05]
-
     confusion = chart_with(at, "actual", "flagged", "count")
     assert list(dict.fromkeys(confusion.data["model"])) == order
     assert labels_default(confusion.spec["facet"]["header"]["labelExpr"], default)
@@ -171,7 +191,7 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
             count for row in stored for count in row
         ]
 
-    bars = chart_with(at, "mode", "pai_5")
+    bars = chart_with(show(at, "Cost per area"), "mode", "pai_5")
     citywide = bars.data[bars.data["allocation"] == "ranked city-wide"]
     assert citywide["model"].tolist() == order
     assert citywide["pai_5"].tolist() == [
@@ -179,21 +199,9 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     ]
     assert labels_default(bars.spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"], default)
 
-    weekly = chart_with(at, "week_start", "value")
-    check_model_lines(weekly, order, default, kinds)
-    best = order[0]
-    assert drawn(weekly, best, ["week_start"])["week_start"] == hotspots["eval_weeks"]
-    pai = [w["pai_5"] for w in models[best]["per_week"]]
-    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(pai)
-    at.selectbox(key="comparison_measure").set_value("roc_auc").run()
-    weekly = chart_with(checked(at), "week_start", "value")
-    auc = [w["roc_auc"] for w in models[best]["per_week"]]
-    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(auc)
-    assert weekly.spec["encoding"]["y"]["title"] == "ROC-AUC"
-
 
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
-    at = open_page()
+    at = show(open_page(), "Hourly models")
     stored = evaluation()
     tables = [t.value for t in at.table if "MAE (crimes per hour)" in t.value.columns]
     fits = [c for c in vega_charts(at) if "observed" in c.data.columns]

@@ -144,6 +144,8 @@ def test_data_fairness_compares_each_areas_flags_with_its_crime(demo: Path) -> N
     stored = _stored()
     metadata = registry.current_version().metadata
     at = _run(DATA_FAIRNESS)
+    at.session_state["fairness_section"] = "Flags by area"
+    at.run()
     assert any(h.value == "How flagged cells spread over the LAPD areas" for h in at.header)
     spread = at.dataframe[-1].value
     assert set(spread["area_name"]) == set(stored.grid.cells["area_name"])

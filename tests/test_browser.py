@@ -24,19 +24,21 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
 START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
+STOPPED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN_CHART = '[data-testid="stVegaLiteChart"] svg.marks'
 
 
 @dataclass(frozen=True)
 class PageCheck:
-    """A page to open: its URL path, its title, text that must show, how many charts, and
-    elements that must be drawn (CSS selectors)."""
+    """A page to open: its URL path, its title, text that must show, how many charts, elements
+    that must be drawn (CSS selectors), and tabs to open after it, each with a text it shows."""
 
     path: str
     title: str
     texts: tuple[str, ...] = ()
     charts: int = 0
     selectors: tuple[str, ...] = ()
+    tabs: tuple[tuple[str, str], ...] = ()
 
 
 # Extend this list when a page is added or filled in.
@@ -57,14 +59,22 @@ PAGES = [
     PageCheck(
         "model_comparison",
         "Model comparison",
-        ("Hotspot map models", "How much crime the flagged cells held", "Hourly forecast models"),
-        charts=8,
+        ("Hotspot map models", "How much crime the flagged cells held", "Week by week"),
+        charts=2,
+        tabs=(
+            ("Hotspots and the rest", "Telling hotspot cells from the rest"),
+            ("Cost per area", "What ranking city-wide costs each area"),
+            ("Hourly models", "Hourly forecast models"),
+        ),
     ),
     PageCheck(
         "data_fairness",
         "Data & fairness",
-        ("What was left out and why", "Time heaping", "Reporting lag"),
-        charts=5,
+        ("What was left out and why", "Columns never read"),
+        tabs=(
+            ("Data quality", "Reporting lag"),
+            ("Flags by area", "How flagged cells spread over the LAPD areas"),
+        ),
     ),
     PageCheck("admin", "Admin", ("Admin actions are off",)),
 ]
@@ -143,15 +153,18 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
     try:
         page.goto(f"{url}/{check.path}", timeout=PAGE_TIMEOUT_MS)
         page.locator("h1", has_text=check.title).wait_for(timeout=PAGE_TIMEOUT_MS)
-        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]').wait_for(
-            timeout=PAGE_TIMEOUT_MS
-        )
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
         for text in check.texts:
             page.get_by_text(text).first.wait_for(timeout=PAGE_TIMEOUT_MS)
         if check.charts:
             page.locator(DRAWN_CHART).nth(check.charts - 1).wait_for(timeout=PAGE_TIMEOUT_MS)
         for selector in check.selectors:
             page.locator(selector).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        for tab, text in check.tabs:
+            page.get_by_role("tab", name=tab).click()
+            page.get_by_text(text).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+            page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+            assert page.locator('[data-testid="stException"]').count() == 0
         body = page.inner_text("body")
         if dataset == "demo":
             assert "Synthetic demo data: not real LAPD reports" in body

@@ -21,6 +21,7 @@ from lacrime.hourly import (
     forecast,
     hourly_counts,
     observed_curve,
+    week_curves,
 )
 from lacrime.hourly_evaluation import evaluate_hourly
 
@@ -219,6 +220,17 @@ def test_spline_model_lets_saturday_night_differ_in_shape(synthetic_bundle) -> N
 
     ratio = day("Saturday") / day("Wednesday")
     assert ratio[22] > 1.2 * ratio[10], ratio.round(2).tolist()
+
+
+def test_week_curves_are_the_seven_day_curves(real_bundles: dict) -> None:
+    bundle = real_bundles[False]
+    for name in MODEL_NAMES:
+        for scope in ({}, {"area": bundle.areas[1]}, {"crime_group": "Theft"}):
+            week = week_curves(bundle, season="spring", model=name, **scope)
+            assert list(week.columns) == list(WEEKDAYS) and week.index.tolist() == list(range(24))
+            for weekday in WEEKDAYS:
+                day = curve(bundle, weekday=weekday, season="spring", model=name, **scope)
+                assert week[weekday].tolist() == pytest.approx(day["expected"].tolist())
 
 
 def test_intervals_contain_the_mean(synthetic_bundle) -> None:
