@@ -1,11 +1,13 @@
 """The hotspot map's pure parts: colour scale, legend, view, deck layers, and the tables behind the
 map page and the area section of Data & fairness, on hand-made forecasts and a small frame."""
 
+import json
 import math
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pydeck as pdk
 import pytest
 
 from lacrime import charts, hotspot_views, maps
@@ -123,6 +125,10 @@ def test_deck_draws_every_cell_outlines_the_flagged_and_adds_past_reports() -> N
     with_past = maps.hotspot_deck(forecast, view, past=past)
     assert [layer.id for layer in with_past.layers] == ["risk", "flagged", "past"]
     assert len(with_past.layers[2].data) == 3
+
+    sent = with_past.to_json()
+    assert json.loads(sent) == json.loads(pdk.Deck.to_json(with_past))
+    assert "\n" not in sent and len(sent) < len(pdk.Deck.to_json(with_past)) / 1.5
 
 
 def test_flagged_table_shares_add_up_to_the_flagged_share() -> None:
