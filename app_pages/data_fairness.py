@@ -192,12 +192,4 @@ SECTIONS = {
     "Data quality": data_quality,
     "Flags by area": area_spread,
 }
-# Only the open tab is computed and sent, so the page opens without drawing every chart.
-for tab, section in zip(
-    st.tabs(list(SECTIONS), key="fairness_section", on_change="rerun", bind="query-params"),
-    SECTIONS.values(),
-    strict=True,
-):
-    if tab.open:
-        with tab:
-            section()
+ui.lazy_tabs(SECTIONS, key="fairness_section")

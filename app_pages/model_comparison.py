@@ -196,12 +196,4 @@ SECTIONS = {
     "Cost per area": cost_per_area,
     "Hourly models": hourly_models,
 }
-# Only the open tab is computed and sent: a new browser tab draws two charts, not eight.
-for tab, section in zip(
-    st.tabs(list(SECTIONS), key="comparison_section", on_change="rerun", bind="query-params"),
-    SECTIONS.values(),
-    strict=True,
-):
-    if tab.open:
-        with tab:
-            section()
+ui.lazy_tabs(SECTIONS, key="comparison_section")

@@ -7,7 +7,7 @@ ingest or a retrain is picked up on the next page view without restarting the ap
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import pandas as pd
@@ -181,6 +181,16 @@ def show_error(exc: Exception) -> None:
         f"({type(exc).__name__}). The details are in the server log; please report them.",
         icon=":material/error:",
     )
+
+
+def lazy_tabs(sections: Mapping[str, Callable[[], None]], key: str) -> None:
+    """Tabs of which only the open one is computed and sent, so a page opens without drawing
+    every section's charts; the open tab is kept in the URL under `key`, for sharing."""
+    tabs = st.tabs(list(sections), key=key, on_change="rerun", bind="query-params")
+    for tab, section in zip(tabs, sections.values(), strict=True):
+        if tab.open:
+            with tab:
+                section()
 
 
 @contextmanager
