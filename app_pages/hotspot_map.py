@@ -1,7 +1,9 @@
 """Hotspot map: which map cells to flag for the week ahead, on a map and as a sortable list.
 
 The default view is the forecast stored with the model version, so it shows without training;
-another week, model or crime group trains one on demand, kept for the next visitor.
+another week, model or crime group trains one on demand, kept for the next visitor. The choices
+live in the URL (Streamlit keeps each widget bound to its query parameter), so a view can be
+shared as a link.
 """
 
 import datetime as dt
@@ -39,14 +41,17 @@ as_of = top[0].selectbox(
     weeks,
     index=weeks.index(stored.as_of),
     key="hotspot_as_of",
-    format_func=lambda day: hotspot_views.week_label(day, latest=day == weeks[0]),
-    help="The 7 days forecast, from reports up to the Sunday before them only.",
+    bind="query-params",
+    format_func=hotspot_views.week_label,
+    help="The 7 days forecast, from reports up to the Sunday before them only. The first is "
+    "the week after the latest full week of the data.",
 )
 model = top[1].selectbox(
     "Model",
     list(MODELS),
     index=list(MODELS).index(default_model),
     key="hotspot_model",
+    bind="query-params",
     format_func=lambda m: f"{m} (default)" if m == default_model else m,
     help="The default is the model with the best PAI at 5% on the held-out weeks, stored with "
     "the version. Another one is trained on demand: seconds, up to a minute on a year of data.",
@@ -55,6 +60,7 @@ group = top[2].selectbox(
     "Crime group",
     [None, *GROUPS],
     key="hotspot_group",
+    bind="query-params",
     format_func=lambda g: "All crime groups" if g is None else g,
     help="A forecast of one group is trained on that group's reports only, on demand.",
 )
@@ -66,6 +72,7 @@ coverage = controls[0].slider(
     round(DEFAULT_SHARE * 100),
     format="%d%%",
     key="hotspot_coverage",
+    bind="query-params",
 )
 allocation = controls[1].radio(
     "Allocation",
@@ -73,6 +80,7 @@ allocation = controls[1].radio(
     format_func=ALLOCATION_LABELS.get,
     horizontal=True,
     key="hotspot_allocation",
+    bind="query-params",
     help="City-wide flags the riskiest cells wherever they are. Proportional first gives each "
     "LAPD area a quota of the flags by its share of the last 4 weeks' reports, then flags the "
     "riskiest cells within each area.",
@@ -83,12 +91,14 @@ area = controls[2].selectbox(
     "LAPD area",
     [None, *sorted(forecast["area_name"].unique())],
     key="hotspot_area",
+    bind="query-params",
     format_func=lambda a: "All of Los Angeles" if a is None else a,
     help="Zooms the map to the area and lists its flagged cells only.",
 )
 show_past = controls[3].checkbox(
     "Show past reports",
     key="hotspot_past",
+    bind="query-params",
     help="A column on each cell as high as its reports in the 4 weeks before the forecast, "
     "to compare the forecast with where crime was.",
 )

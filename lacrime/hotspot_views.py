@@ -40,10 +40,13 @@ def forecast_weeks(first_day: date, last_day: date) -> list[date]:
     return weeks
 
 
-def week_label(as_of: date, *, latest: bool = False) -> str:
-    """The forecast week after `as_of`, as a reader names it: "Mon 25 Mar – Sun 31 Mar 2024"."""
+def week_label(as_of: date) -> str:
+    """The forecast week after `as_of`, as a reader names it: "Mon 25 Mar – Sun 31 Mar 2024".
+
+    It is also the week's value in a shared link, so it must not change when newer data comes.
+    """
     start, end = as_of + timedelta(days=1), as_of + timedelta(days=7)
-    return f"{start:%a %d %b} – {end:%a %d %b %Y}" + (" (latest)" if latest else "")
+    return f"{start:%a %d %b} – {end:%a %d %b %Y}"
 
 
 def fit_for(

@@ -5,6 +5,7 @@ screenshot of each page under `screenshots/` (git-ignored) for a person to look 
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from lacrime.panel import flag_count
 
 pytestmark = pytest.mark.browser
 
@@ -185,3 +188,36 @@ def _screenshot(page, name: str) -> None:
     page.wait_for_timeout(300)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / name)
+
+
+def test_a_map_link_opens_the_view_it_was_copied_from(app_url: tuple[str, str], browser) -> None:
+    _, url = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    flagged = page.locator('[data-testid="stMetric"]', has_text="Flagged cells")
+    try:
+        page.goto(f"{url}/hotspot_map?hotspot_coverage=3", timeout=PAGE_TIMEOUT_MS)
+        flagged.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        shown, cells = _flagged_of(flagged.inner_text())
+        assert shown == flag_count(cells, 0.03)
+
+        page.get_by_text("Proportional to area crime").first.click()
+        page.wait_for_url("**hotspot_allocation=Proportional*", timeout=PAGE_TIMEOUT_MS)
+        assert "hotspot_coverage=3" in page.url
+        copied = page.url
+
+        page.goto(f"{url}/hotspot_map?hotspot_coverage=7", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.goto(copied, timeout=PAGE_TIMEOUT_MS)
+        flagged.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert _flagged_of(flagged.inner_text())[0] == flag_count(cells, 0.03)
+        assert page.get_by_role("radio", name="Proportional to area crime").is_checked()
+    finally:
+        page.close()
+
+
+def _flagged_of(metric: str) -> tuple[int, int]:
+    """The numbers in the map's "Flagged cells" metric, "N of M"."""
+    shown, cells = re.search(r"([\d,]+) of ([\d,]+)", metric).groups()
+    return int(shown.replace(",", "")), int(cells.replace(",", ""))
