@@ -5,11 +5,12 @@ Layout only. The sign-in rules live in `lacrime.auth`; every action is a functio
 `lacrime.jobs` that checks the sign-in again itself and writes the audit log.
 """
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from lacrime import audit, auth, jobs, registry, summaries, ui
 from lacrime.errors import LacrimeError
-from lacrime.exclusions import load_exclusions
 
 NO_PASSWORD = (
     "Admin actions are off: no administrator password is set. To turn them on, run "
@@ -55,6 +56,15 @@ def signed_in_bar() -> None:
         for key in [k for k in st.session_state if str(k).startswith("admin_")]:
             del st.session_state[key]
         st.rerun()
+
+
+def checked(source_id: str, check: Callable[[], dict]) -> dict:
+    """A source's preview (read, validated and cleaned), or the one-line reason it was refused,
+    remembered under the source's id so a rerun does not read the file again."""
+    try:
+        return {"id": source_id, "preview": check()}
+    except LacrimeError as exc:
+        return {"id": source_id, "error": str(exc)}
 
 
 def act(action, *args, success: str | None = None, **kwargs) -> object:
@@ -136,13 +146,12 @@ def data_tab() -> None:
         drop_upload_preview()
     if uploaded is not None and previous.get("id") != uploaded.file_id:
         with st.spinner(f"Reading and cleaning {uploaded.name}"):
-            try:
-                preview = jobs.check_upload(
+            state = checked(
+                uploaded.file_id,
+                lambda: jobs.check_upload(
                     gate, uploaded.name, uploaded, max_bytes=limit_mb * 2**20
-                )
-                state = {"id": uploaded.file_id, "preview": preview}
-            except LacrimeError as exc:
-                state = {"id": uploaded.file_id, "error": str(exc)}
+                ),
+            )
         st.session_state["admin_upload_state"] = state
     if uploaded is not None:
         outcome_panel("admin_upload_state")
@@ -166,10 +175,7 @@ def data_tab() -> None:
     state = st.session_state.get("admin_fetch_state") or {}
     if state.get("id") != job["job_id"]:
         with st.spinner("Reading and cleaning the download"):
-            try:
-                state = {"id": job["job_id"], "preview": jobs.check_download(gate, job)}
-            except LacrimeError as exc:
-                state = {"id": job["job_id"], "error": str(exc)}
+            state = checked(job["job_id"], lambda: jobs.check_download(gate, job))
         st.session_state["admin_fetch_state"] = state
     outcome_panel("admin_fetch_state")
 
@@ -237,16 +243,15 @@ def models_tab() -> None:
             st.rerun()
 
     st.subheader("Versions")
-    table = jobs.versions_table()
+    versions = registry.list_versions()
+    table = jobs.versions_table(versions)
     if table.empty:
         st.info("No model versions yet.")
         return
     ui.show_table(table)
     pending = new.version if new else None
     choices = [
-        v["id"]
-        for v in registry.list_versions()
-        if v["valid"] and not v["is_current"] and v["id"] != pending
+        v["id"] for v in versions if v["valid"] and not v["is_current"] and v["id"] != pending
     ]
     if choices:
         left, right = st.columns([3, 2], vertical_alignment="bottom")
@@ -272,7 +277,7 @@ def exclusions_tab() -> None:
         saved = st.form_submit_button("Save the list", type="primary")
     if saved and act(jobs.save_excluded_types, options, chosen, reason, success="List saved"):
         st.rerun()
-    if not summaries.exclusions_changed(manifest["exclusions"], load_exclusions().to_dict()):
+    if not ui.exclusions_stale(manifest):
         return
     st.info(
         "The saved list differs from the one the dataset in use was cleaned with. It applies "

@@ -71,7 +71,7 @@ def data_quality() -> None:
             icon=":material/warning:",
         )
         ui.show_table(weeks, percent=("Share of a typical week",))
-    st.altair_chart(charts.weekly_chart(summaries.weekly_trend(ui.reports(), flags)))
+    st.altair_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
     st.caption(
         "Reports per full week of occurrence; flagged weeks in their own colour. A typical week is "
         "the median full week before the four most recent (of all full weeks, when there are eight "
@@ -105,7 +105,7 @@ def area_spread() -> None:
     st.header("How flagged cells spread over the LAPD areas")
     version, _ = ui.model_version()
     if version is None:
-        st.info("No model trained yet: run `lacrime train`, or retrain from the Admin page.")
+        st.info(ui.NO_MODEL)
         return
     forecaster = ui.artifact(HOTSPOTS)
     modes = {"citywide": "City-wide", "proportional": "Proportional"}

@@ -15,7 +15,7 @@ from lacrime import hotspot_views, maps, ui
 from lacrime.categories import GROUPS
 from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE
 from lacrime.hotspot_models import MODELS
-from lacrime.hotspots import FORECAST_COLUMNS, to_geojson
+from lacrime.hotspots import to_geojson
 from lacrime.panel import DEFAULT_SHARE
 from lacrime.train import HOTSPOTS
 
@@ -31,7 +31,7 @@ if version is None:
     st.stop()
 stored = ui.artifact(HOTSPOTS)
 evaluation = version.metadata["evaluation"]["hotspots"]
-default_model = version.metadata["summary"]["hotspot_default"]
+default_model = evaluation["default_model"]
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
@@ -129,7 +129,7 @@ metrics[3].metric(
     "the forecast, the share that occurred in the flagged cells.",
 )
 
-cells = forecast if area is None else forecast[forecast["area_name"] == area]
+cells = hotspot_views.selection(forecast, area)
 left, right = st.columns([5, 4])
 with left:
     st.pydeck_chart(
@@ -170,7 +170,7 @@ with right:
             "cell": st.column_config.TextColumn("H3 cell", help="The cell's H3 index."),
         },
     )
-    flagged = cells[cells["flagged"]]
+    flagged = hotspot_views.flagged_cells(forecast, area)
     name = (
         f"hotspots_{forecast.attrs['window_start']}_{model}_{coverage}pct_{allocation}"
         + ("" if group is None else f"_{group}")
@@ -179,7 +179,7 @@ with right:
     downloads = st.columns(2)
     downloads[0].download_button(
         "Flagged cells (CSV)",
-        flagged[list(FORECAST_COLUMNS)].to_csv(index=False),
+        flagged.to_csv(index=False),
         file_name=f"{name}.csv",
         mime="text/csv",
         icon=":material/download:",

@@ -98,9 +98,7 @@ for note in result["notes"]:
 
 st.subheader(f"A {season} {weekday}, hour by hour")
 counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
-day = hourly_view.day_table(
-    bundle, counts, choices, kept_bundle=bundles[False] if leave_out else None
-)
+day = hourly_view.day_table(bundle, counts, choices, kept_bundle=kept if leave_out else None)
 st.altair_chart(charts.hourly_curve_chart(day, hour, result["interval_level"]))
 days = int(day["n_days"].max())
 observed = (

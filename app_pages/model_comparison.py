@@ -137,9 +137,9 @@ def cost_per_area() -> None:
         "by its share of the last 4 weeks' crimes spreads attention more evenly and usually "
         "costs some PAI. The bars show that cost for each model."
     )
-    spread = modes[modes["model"] == default].set_index("mode")
+    spread = hotspots["allocation_modes"]
     columns = st.columns(len(spread))
-    for column, (mode, row) in zip(columns, spread.iterrows(), strict=True):
+    for column, (mode, row) in zip(columns, spread.items(), strict=True):
         heading = "ranked city-wide" if mode == "citywide" else "quota per area"
         column.metric(
             f"Areas never flagged, {heading}",
@@ -151,10 +151,7 @@ def cost_per_area() -> None:
             f"(PAI at 5% {row['pai_5']:.2f})."
         )
     st.markdown(f"**Per LAPD area, default model {default}, 5% of the area flagged**")
-    ui.show_table(
-        comparison.area_ratios(hotspots),
-        percent=tuple(c for c in comparison.area_ratios(hotspots).columns if "Share" in c),
-    )
+    ui.show_table(comparison.area_ratios(hotspots))
     st.caption(
         "Ratio = the area's share of flagged cells divided by its share of the weeks' crimes: 1 "
         "means attention in proportion to crime, above 1 more, below 1 less, 0 never flagged."

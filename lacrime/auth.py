@@ -27,7 +27,6 @@ import hmac
 import os
 import re
 import secrets
-import tempfile
 import threading
 import time
 import tomllib
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lacrime.errors import LacrimeError
+from lacrime.files import atomic_write
 from lacrime.paths import home
 
 HASH_ENV = "LACRIME_ADMIN_PASSWORD_HASH"
@@ -166,16 +166,7 @@ def save_password_hash(encoded: str, path: Path | None = None) -> Path:
     if parsed != encoded:
         raise LacrimeError(f"{path}: could not set {SECRET_KEY} at the top level; edit it by hand")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(new)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, new.encode())
     return path
 
 

@@ -5,6 +5,9 @@ left out and why. The report also carries data-quality flags the raw counts hide
 default times that fake a noon peak, and recent weeks not yet fully reported.
 """
 
+from datetime import date, timedelta
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +21,7 @@ from lacrime.schema import CLEAN_COLUMNS, LA_BOUNDS, OPTIONAL_COLUMNS, REQUIRED_
 INCOMPLETE_WEEK_SHARE = 0.85
 RECENT_WEEKS_CHECKED = 4
 DEFAULT_TIMES = (1200, 1)
+Day = TypeVar("Day", bound=date)  # a date, or a pandas Timestamp kept as one
 LAG_BUCKETS = (
     (0, 0, "same day"),
     (1, 1, "1 day"),
@@ -223,11 +227,21 @@ def quality_flags(frame: pd.DataFrame) -> dict:
     return flags
 
 
+def last_full_sunday(day: Day) -> Day:
+    """The Sunday ending the latest Monday-Sunday week that is over by the end of `day` (`day`
+    itself on a Sunday).
+
+    Weeks run Monday to Sunday everywhere (weekly counts, held-out and evaluation weeks, the
+    week a hotspot forecast is made as of), so they all end on this one Sunday.
+    """
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
 def weekly_counts(frame: pd.DataFrame) -> pd.Series:
     """Reports per full Monday-to-Sunday week of occurrence, indexed by the week's Monday."""
     days = frame["occurred_at"].dt.normalize()
     start = days.min() + pd.Timedelta(days=(7 - days.min().day_of_week) % 7)
-    end = days.max() - pd.Timedelta(days=(days.max().day_of_week + 1) % 7)  # last full Sunday
+    end = last_full_sunday(days.max())
     inside = days[(days >= start) & (days <= end)]
     monday = inside - pd.to_timedelta(inside.dt.day_of_week, unit="D")
     counts = monday.value_counts().sort_index()

@@ -157,11 +157,10 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def cmd_fetch(args: argparse.Namespace) -> None:
     from lacrime.dataset import ingest
-    from lacrime.fetch import PORTAL_URL, download
-    from lacrime.paths import data_dir
+    from lacrime.fetch import PORTAL_URL, download, download_path
 
     url = args.url or PORTAL_URL
-    path = download(url, data_dir() / "downloads" / "lapd_crime.csv")
+    path = download(url, download_path())
     _print_summary(ingest(path, label=url))
 
 
@@ -386,12 +385,12 @@ def cmd_set_admin_password(args: argparse.Namespace) -> None:
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+        auth.check_new_password(password)
     else:
         password = getpass.getpass("New admin password: ")
         auth.check_new_password(password)
         if getpass.getpass("Same password again: ") != password:
             raise LacrimeError("the two passwords differ; nothing was changed")
-    auth.check_new_password(password)
     path = auth.save_password_hash(auth.hash_password(password))
     print(f"admin password hash written to {path}")
     if os.environ.get(auth.HASH_ENV):

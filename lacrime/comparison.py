@@ -109,11 +109,7 @@ def classification_table(evaluation: dict) -> pd.DataFrame:
 
 def coverage_curves(evaluation: dict) -> pd.DataFrame:
     """Hit rate, PAI and PEI* of each model at each share of the area flagged (long table)."""
-    frames = [
-        pd.DataFrame(evaluation["models"][name]["coverage_curve"]).assign(model=name)
-        for name in model_order(evaluation)
-    ]
-    return pd.concat(frames, ignore_index=True)
+    return _curve_points(evaluation, "coverage_curve")
 
 
 def roc_points(evaluation: dict) -> pd.DataFrame:
@@ -180,12 +176,20 @@ def area_ratios(evaluation: dict) -> pd.DataFrame:
     """Per LAPD area, for the default model: its share of the weeks' crimes, its share of the
     flagged cells under each mode, and the ratio of the two (1 = in proportion)."""
     table = pd.DataFrame(evaluation["allocation_table"])
-    out = pd.DataFrame({"Area": table["area_name"], "Share of crimes": table["crime_share"]})
+    table = table.sort_values("crime_share", ascending=False, ignore_index=True)
+    out = pd.DataFrame(
+        {
+            "Area": table["area_name"],
+            "Share of crimes": [_number(v, percent=True) for v in table["crime_share"]],
+        }
+    )
     for mode in evaluation["allocations"]:
         heading = "city-wide" if mode == "citywide" else mode
-        out[f"Share of flagged cells, {heading}"] = table[f"{mode}_flag_share"]
+        out[f"Share of flagged cells, {heading}"] = [
+            _number(v, percent=True) for v in table[f"{mode}_flag_share"]
+        ]
         out[f"Ratio, {heading}"] = [_number(v) for v in table[f"{mode}_ratio"]]
-    return out.sort_values("Share of crimes", ascending=False, ignore_index=True)
+    return out
 
 
 def hourly_table(evaluation: dict) -> pd.DataFrame:

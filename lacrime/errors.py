@@ -11,3 +11,10 @@ class LacrimeError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(" ".join(message.split()))
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's text cut to one short line, since library errors (Arrow, requests) can
+    run to a paragraph of internals that would swamp the one-line message users see."""
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.splitlines()[0].split())[:300]

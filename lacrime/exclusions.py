@@ -6,9 +6,7 @@ the model metadata all show the same thing.
 """
 
 import json
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lacrime.errors import LacrimeError
+from lacrime.files import atomic_write
 from lacrime.paths import home
 
 DEFAULT_FILE = Path(__file__).with_name("exclusions.toml")
@@ -70,7 +69,16 @@ def load_exclusions(path: Path | None = None) -> Exclusions:
     if path is None:
         path = override_file() if override_file().is_file() else DEFAULT_FILE
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise LacrimeError(f"{path}: not a valid exclusions file ({exc})") from None
+    return _parse_exclusions(text, Path(path))
+
+
+def _parse_exclusions(text: str, path: Path) -> Exclusions:
+    """Split from reading so that an edit is checked before it is written, never after."""
+    try:
+        data = tomllib.loads(text)
         rules = tuple(Rule(r["pattern"], r["reason"]) for r in data.get("crime_types", []))
         for rule in rules:
             re.compile(rule.pattern)
@@ -81,14 +89,14 @@ def load_exclusions(path: Path | None = None) -> Exclusions:
             rules=rules,
             source=str(path),
         )
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as exc:
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, re.error) as exc:
         raise LacrimeError(f"{path}: not a valid exclusions file ({exc})") from None
 
 
 def save_exclusions(rules: Sequence[Rule], path: Path | None = None) -> Exclusions:
     """Write an administrator's list of crime-type rules (the columns stay as they are).
 
-    The file is read back before it replaces the old one, atomically, so a bad rule is refused
+    The text is parsed before it replaces the old file, atomically, so a bad rule is refused
     with a message instead of leaving a file that every page would fail on.
     """
     current = load_exclusions()
@@ -104,17 +112,11 @@ def save_exclusions(rules: Sequence[Rule], path: Path | None = None) -> Exclusio
     for rule in rules:
         lines += ["", "[[crime_types]]", f"pattern = {_toml_string(rule.pattern)}"]
         lines.append(f"reason = {_toml_string(rule.reason)}")
+    text = "\n".join(lines) + "\n"
+    saved = _parse_exclusions(text, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        load_exclusions(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return load_exclusions(path)
+    atomic_write(path, text.encode())
+    return saved
 
 
 def _toml_string(text: str) -> str:

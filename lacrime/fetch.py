@@ -15,12 +15,19 @@ import requests
 from tqdm import tqdm
 from urllib3.exceptions import NewConnectionError, ReadTimeoutError
 
-from lacrime.errors import LacrimeError
+from lacrime.errors import LacrimeError, first_line
+from lacrime.paths import data_dir
 
 PORTAL_URL = "https://data.lacity.org/api/views/2nrs-mtv8/rows.csv?accessType=DOWNLOAD"
 
 # Statuses that say "try again later" rather than "this will never work".
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def download_path() -> Path:
+    """Where the portal export is kept, shared by `lacrime fetch` and the Admin page so that
+    either resumes the other's partial and a re-ingest finds the file the dataset came from."""
+    return data_dir() / "downloads" / "lapd_crime.csv"
 
 
 class _Transient(Exception):
@@ -73,7 +80,7 @@ def download(
                 problem = _describe(exc, timeout)
                 continue
             except requests.RequestException as exc:
-                raise LacrimeError(f"download of {url} failed: {_first_line(exc)}") from exc
+                raise LacrimeError(f"download of {url} failed: {first_line(exc)}") from exc
             except _Rejected as exc:
                 part.unlink(missing_ok=True)
                 raise LacrimeError(f"download of {url} rejected: {exc}") from exc
@@ -174,8 +181,4 @@ def _describe(exc: requests.RequestException, timeout: float) -> str:
         return f"could not connect ({str(reason).rsplit(': ', 1)[-1]})"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         return "the connection dropped mid-transfer"
-    return _first_line(exc)
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first_line(exc)

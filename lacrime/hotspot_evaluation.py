@@ -24,6 +24,7 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from lacrime.clean import last_full_sunday
 from lacrime.errors import LacrimeError
 from lacrime.grid import DEFAULT_RESOLUTION, build_grid
 from lacrime.hotspot_models import MODELS, HotspotModel
@@ -38,6 +39,10 @@ CURVE_COVERAGES = tuple(round(0.005 * i, 3) for i in range(1, 41))
 # all history): half a year keeps the full dataset within the time budget and follows change.
 MAX_TRAIN_WEEKS = 26
 CURVE_POINTS = 50
+# Full weeks of reports a forecast or an evaluation week needs before it: a training week's
+# features come from the weeks before it, so the first week trains nothing and two is the least
+# that leaves a week to learn from. Error messages say "two full weeks".
+MIN_HISTORY_WEEKS = 2
 
 
 def flag_cells(
@@ -128,8 +133,7 @@ def coverage_curve(risk: np.ndarray, cells: pd.Index, counts: np.ndarray, crimes
 
 def evaluation_weeks(frame: pd.DataFrame, n: int) -> list[pd.Timestamp]:
     """Mondays of the last `n` full Monday-Sunday weeks of occurrence in `frame`."""
-    last_day = frame["occurred_at"].max().normalize()
-    last_monday = last_day - pd.Timedelta(days=(last_day.weekday() + 1) % 7 + 6)
+    last_monday = last_full_sunday(frame["occurred_at"].max().normalize()) - pd.Timedelta(days=6)
     return [last_monday - k * WEEK for k in range(n - 1, -1, -1)]
 
 
@@ -155,7 +159,7 @@ def evaluate_hotspots(
     located = with_cells(frame, resolution)
     weeks = evaluation_weeks(frame, eval_weeks)
     first_day = frame["occurred_at"].min().normalize()
-    if not weeks or weeks[0] - 2 * WEEK < first_day:
+    if not weeks or weeks[0] - MIN_HISTORY_WEEKS * WEEK < first_day:
         raise LacrimeError(
             f"hotspot evaluation over {eval_weeks} week(s) needs two full weeks of reports "
             f"before the first of them; the data start on {first_day.date()}"
@@ -287,6 +291,7 @@ def _summary(rows: list[dict], allocations: Sequence[str]) -> dict:
     }
     labels = np.concatenate([r["labels"] for r in rows])
     risk = np.concatenate([r["risk"] for r in rows])
+    shares = _area_shares(rows, allocations)
     return {
         **rows[-1]["model"],
         "metrics": stats,
@@ -301,11 +306,11 @@ def _summary(rows: list[dict], allocations: Sequence[str]) -> dict:
         },
         "roc_curve": _roc_points(labels, risk),
         "pr_curve": _pr_points(labels, risk),
-        "allocation": _allocation_table(rows, allocations),
+        "allocation": _allocation_table(shares),
         "allocation_modes": {
             mode: {
                 "pai_5": stats["pai_5" + ("" if mode == "citywide" else f"_{mode}")]["mean"],
-                **_ratio_range(rows, mode),
+                **_ratio_range(shares, mode),
             }
             for mode in allocations
         },
@@ -325,20 +330,20 @@ def _area_shares(rows: list[dict], allocations: Sequence[str]) -> pd.DataFrame:
     return table
 
 
-def _allocation_table(rows: list[dict], allocations: Sequence[str]) -> list[dict]:
+def _allocation_table(shares: pd.DataFrame) -> list[dict]:
     return [
         {"area_name": area, **{k: _num(v) for k, v in row.items()}}
-        for area, row in _area_shares(rows, allocations).iterrows()
+        for area, row in shares.iterrows()
     ]
 
 
-def _ratio_range(rows: list[dict], mode: str) -> dict:
-    table = _area_shares(rows, [mode])
-    ratio = table[f"{mode}_ratio"].dropna()
+def _ratio_range(shares: pd.DataFrame, mode: str) -> dict:
+    """The extremes of one mode's per-area ratios, from the table of `_area_shares`."""
+    ratio = shares[f"{mode}_ratio"].dropna()
     return {
         "min_area_ratio": _num(ratio.min()),
         "max_area_ratio": _num(ratio.max()),
-        "areas_without_flags": int((table[f"{mode}_flag_share"] == 0).sum()),
+        "areas_without_flags": int((shares[f"{mode}_flag_share"] == 0).sum()),
     }
 
 

@@ -160,32 +160,33 @@ def knn() -> HotspotModel:
     )
 
 
+def _baseline(name: str, score: PastScore, description: str) -> HotspotModel:
+    """A baseline whose features are exactly the columns its score reads, so the two cannot
+    drift apart and the comparison page lists what the score really uses."""
+    columns = (score.column,) if score.tiebreak is None else (score.column, score.tiebreak)
+    return HotspotModel(name, "baseline", score, columns, description)
+
+
 def last_week() -> HotspotModel:
-    return HotspotModel(
+    return _baseline(
         "last_week",
-        "baseline",
         PastScore("lag_1", "mean_past"),
-        ("lag_1", "mean_past"),
         "Last week's count (ties broken by the long-run mean)",
     )
 
 
 def all_history() -> HotspotModel:
-    return HotspotModel(
+    return _baseline(
         "all_history",
-        "baseline",
         PastScore("mean_past", "lag_1"),
-        ("mean_past", "lag_1"),
         "Mean weekly count over all past weeks (ties broken by last week)",
     )
 
 
 def kernel_density() -> HotspotModel:
-    return HotspotModel(
+    return _baseline(
         "kde",
-        "baseline",
         PastScore(KDE_FEATURE),
-        (KDE_FEATURE,),
         "Gaussian kernel density of all past reports at the cell centre",
     )
 

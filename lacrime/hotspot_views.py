@@ -12,12 +12,11 @@ import h3
 import numpy as np
 import pandas as pd
 
+from lacrime.clean import last_full_sunday
 from lacrime.errors import LacrimeError
-from lacrime.hotspots import HotspotForecaster, fit_forecaster, score_forecast
+from lacrime.hotspot_evaluation import MIN_HISTORY_WEEKS
+from lacrime.hotspots import FORECAST_COLUMNS, HotspotForecaster, fit_forecaster, score_forecast
 
-# A forecast needs two full weeks of reports up to its as-of day (see `fit_forecaster`).
-MIN_HISTORY_DAYS = 14
-SUNDAY = 6
 # Beyond these ratios (share of flagged cells / share of crime) an area gets a wide margin more
 # or less attention than its crime would justify.
 OVER_FLAGGED = 2.0
@@ -31,8 +30,8 @@ def forecast_weeks(first_day: date, last_day: date) -> list[date]:
     oldest is the first with two full weeks of reports before it. Each week starts on Monday,
     as the evaluation's weeks do.
     """
-    newest = last_day - timedelta(days=(last_day.weekday() - SUNDAY) % 7)
-    oldest = first_day + timedelta(days=MIN_HISTORY_DAYS - 1)
+    newest = last_full_sunday(last_day)
+    oldest = first_day + timedelta(weeks=MIN_HISTORY_WEEKS, days=-1)
     weeks = []
     while newest >= oldest:
         weeks.append(newest)
@@ -64,8 +63,17 @@ def fit_for(
     return fit_forecaster(frame, as_of=as_of, model=model, resolution=resolution)
 
 
-def _selection(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
+def selection(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
+    """The forecast's cells of `area`, or of the whole city: every table of the map page is of
+    one selection, so its counts and shares agree with each other."""
     return forecast if area is None else forecast[forecast["area_name"] == area]
+
+
+def flagged_cells(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
+    """The selection's flagged cells with the forecast's own columns, as a download offers them,
+    so a saved file reads like `forecast_hotspots` output restricted to what is flagged."""
+    cells = selection(forecast, area)
+    return cells.loc[cells["flagged"], list(FORECAST_COLUMNS)]
 
 
 def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
@@ -75,7 +83,7 @@ def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFra
     The shares of a cell are of all cells of the selection, flagged or not, so they add up to
     what `flagged_share` reports for the same selection.
     """
-    cells = _selection(forecast, area)
+    cells = selection(forecast, area)
     flagged = cells[cells["flagged"]].sort_values("rank")
     table = flagged[["rank", "cell", "area_name", "risk", "last_week", "last_4_weeks"]].copy()
     for column in ("last_week", "last_4_weeks"):
@@ -87,7 +95,7 @@ def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFra
 def flagged_share(forecast: pd.DataFrame, area: str | None = None) -> dict:
     """How many cells of the selection are flagged, and what share of its recent reports
     (last week, last 4 weeks) those cells held."""
-    cells = _selection(forecast, area)
+    cells = selection(forecast, area)
     flagged = cells["flagged"].to_numpy(dtype=bool)
     km2 = np.array([h3.cell_area(cell, "km^2") for cell in cells["cell"]], dtype="float64")
     out = {"cells": len(cells), "flagged": int(flagged.sum())}

@@ -19,6 +19,7 @@ from lacrime.grid import DEFAULT_RESOLUTION, RESOLUTIONS, Grid, build_grid, cell
 from lacrime.hotspot_evaluation import (
     ALLOCATIONS,
     MAX_TRAIN_WEEKS,
+    MIN_HISTORY_WEEKS,
     flag_cells,
     hit_metrics,
     risk_order,
@@ -141,12 +142,11 @@ def fit_forecaster(
             "would be read as days without crime; choose an as_of within the data"
         )
     first_day = history["occurred_at"].min().normalize()
-    if cutoff - 2 * WEEK < first_day:
+    if cutoff - MIN_HISTORY_WEEKS * WEEK < first_day:
         raise LacrimeError(
             f"as_of {as_of}: hotspot forecasts need two full weeks of reports up to that day; "
             f"the data start on {first_day.date()}"
         )
-    assert history["occurred_at"].max() < cutoff, "a report after as_of reached the forecast"
 
     located = with_cells(history, resolution)
     grid = build_grid(located["cell"], located["area_name"], resolution)

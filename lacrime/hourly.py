@@ -92,8 +92,9 @@ def parse_season(season: object) -> str:
     return key
 
 
-def _pick(value: str | None, known: list[str] | tuple[str, ...], what: str) -> str | None:
-    """The known spelling of `value`, matched case-insensitively; None stays None."""
+def pick(value: str | None, known: list[str] | tuple[str, ...], what: str) -> str | None:
+    """The known spelling of `value`, matched case-insensitively, so a command line or a shared
+    link may spell a name in any case; None (city-wide, every group) stays None."""
     if value is None:
         return None
     names = {name.lower(): name for name in known}
@@ -155,8 +156,8 @@ def _scoped(
 ) -> tuple[str | None, str | None, pd.DataFrame]:
     """The known spelling of the area and crime group, and the hour weights of their reports."""
     _check_frame(frame)
-    area = _pick(area, frame["area_name"].unique().tolist(), "area")
-    crime_group = _pick(crime_group, GROUPS, "crime group")
+    area = pick(area, frame["area_name"].unique().tolist(), "area")
+    crime_group = pick(crime_group, GROUPS, "crime group")
     weights = _hour_weights(frame, exclude_default_times)
     if area is not None:
         weights = weights[weights["area_name"] == area]
@@ -458,16 +459,6 @@ class HourlyModel:
             mean[~seen] = (by_season * weights).sum(axis=1)
         return np.maximum(mean, MIN_RATE)
 
-    def predict(self, hour: int, weekday: str, season: str) -> float:
-        row = pd.DataFrame(
-            {
-                "hour": [parse_hour(hour)],
-                "weekday": [parse_weekday(weekday)],
-                "season": [parse_season(season)],
-            }
-        )
-        return float(self.predict_frame(row)[0])
-
     def interval(self, mean: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The `interval_level` count interval around each mean."""
         return _count_interval(mean, self.dispersion, self.interval_level)
@@ -558,7 +549,7 @@ class HourlyBundle:
     @staticmethod
     def _within(asked: str | None, scope: str | None, known: list | tuple, what: str) -> str | None:
         if scope is None:
-            return _pick(asked, known, what)
+            return pick(asked, known, what)
         if asked is not None and str(asked).strip().lower() != scope.lower():
             raise LacrimeError(
                 f"these models were trained for {what} {scope!r} only, "
@@ -636,6 +627,26 @@ def _notes(
     return in_training, features, notes
 
 
+def _expected(
+    bundle: HourlyBundle,
+    rows: pd.DataFrame,
+    area: str | None,
+    crime_group: str | None,
+    model: str | None,
+) -> tuple[HourlyModel, str | None, str | None, np.ndarray]:
+    """The model asked for, the canonical area and crime group, and the expected count of each
+    row of (hour, weekday, season).
+
+    A narrower request is the bundle's forecast times its share of the row's hour of the day,
+    the same for every weekday; `forecast`, `curve` and `week_curves` all scale it here so a
+    headline number, its day's curve and its week's chart never disagree.
+    """
+    fitted = bundle.model(model)
+    area, crime_group, share = bundle.share(area, crime_group)
+    mean = np.maximum(fitted.predict_frame(rows) * share[rows["hour"].to_numpy()], MIN_RATE)
+    return fitted, area, crime_group, mean
+
+
 def forecast(
     bundle: HourlyBundle,
     *,
@@ -648,10 +659,8 @@ def forecast(
 ) -> dict:
     """Expected crimes in one clock hour of one day of that weekday and season, with a range."""
     hour, weekday, season = parse_hour(hour), parse_weekday(weekday), parse_season(season)
-    fitted = bundle.model(model)
-    area, crime_group, share = bundle.share(area, crime_group)
     row = pd.DataFrame({"hour": [hour], "weekday": [weekday], "season": [season]})
-    mean = np.maximum(fitted.predict_frame(row) * share[hour], MIN_RATE)
+    fitted, area, crime_group, mean = _expected(bundle, row, area, crime_group, model)
     lower, upper = fitted.interval(mean)
     in_training, features, notes = _notes(bundle, season, area, crime_group)
     return {
@@ -683,10 +692,8 @@ def curve(
 ) -> pd.DataFrame:
     """The 24 hourly forecasts of one day (hour, expected, lower, upper)."""
     weekday, season = parse_weekday(weekday), parse_season(season)
-    fitted = bundle.model(model)
-    _, _, share = bundle.share(area, crime_group)
     rows = pd.DataFrame({"hour": np.arange(24), "weekday": weekday, "season": season})
-    mean = np.maximum(fitted.predict_frame(rows) * share, MIN_RATE)
+    fitted, _, _, mean = _expected(bundle, rows, area, crime_group, model)
     lower, upper = fitted.interval(mean)
     return pd.DataFrame(
         {
@@ -709,8 +716,6 @@ def week_curves(
     """Expected crimes per hour (rows) of each weekday (columns) of a season, from one
     prediction of the 168 hours rather than one per weekday: the hourly page draws all seven."""
     season = parse_season(season)
-    fitted = bundle.model(model)
-    _, _, share = bundle.share(area, crime_group)
     rows = pd.DataFrame(
         {
             "hour": np.tile(np.arange(24), len(WEEKDAYS)),
@@ -718,8 +723,7 @@ def week_curves(
             "season": season,
         }
     )
-    # The share is per hour of the day: the same for every weekday.
-    mean = np.maximum(fitted.predict_frame(rows) * np.tile(share, len(WEEKDAYS)), MIN_RATE)
+    _, _, _, mean = _expected(bundle, rows, area, crime_group, model)
     return pd.DataFrame(mean.reshape(len(WEEKDAYS), 24).T, columns=list(WEEKDAYS)).rename_axis(
         index="hour", columns="weekday"
     )

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import mean_absolute_error, mean_poisson_deviance, r2_score
 
+from lacrime.clean import last_full_sunday
 from lacrime.errors import LacrimeError
 from lacrime.hourly import INPUT_FEATURES, INTERVAL_LEVEL, WEEKDAYS, fit_models, hourly_counts
 
@@ -28,8 +29,7 @@ def split_holdout(
     because their week is not complete."""
     if holdout_weeks < 1:
         raise LacrimeError(f"holdout_weeks must be at least 1, not {holdout_weeks}")
-    last = table["date"].max()
-    end = last - pd.Timedelta(days=(last.weekday() + 1) % 7)  # the last full week's Sunday
+    end = last_full_sunday(table["date"].max())
     start = end - pd.Timedelta(days=7 * holdout_weeks - 1)
     train = table[table["date"] < start]
     if train["date"].nunique() < len(WEEKDAYS):

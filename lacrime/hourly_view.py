@@ -61,26 +61,18 @@ def choices_from_params(
         except (LacrimeError, ValueError):
             return default
 
-    def known(values):
-        return lambda value: _known(value, values)
+    def known(values, what: str):
+        return lambda value: hourly.pick(value, values, what)
 
     return Choices(
         season=read(hourly.parse_season, "season", default_season),
         weekday=read(hourly.parse_weekday, "weekday", DEFAULT_WEEKDAY),
         hour=read(lambda value: hourly.parse_hour(int(value)), "hour", DEFAULT_HOUR),
-        area=read(known(areas), "area", None),
-        crime_group=read(known(GROUPS), "group", None),
-        model=read(known(models), "model", None),
+        area=read(known(areas, "area"), "area", None),
+        crime_group=read(known(GROUPS, "crime group"), "group", None),
+        model=read(known(models, "model"), "model", None),
         exclude_default_times=str(params.get("exclude_default_times", "")).lower() in _TRUE,
     )
-
-
-def _known(value: str, values) -> str:
-    names = {name.lower(): name for name in values}
-    key = value.strip().lower()
-    if key not in names:
-        raise ValueError(value)
-    return names[key]
 
 
 def widget_values(choices: Choices) -> dict[str, object]:

@@ -19,7 +19,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -35,8 +34,8 @@ from lacrime.auth import Attempt, Gate
 from lacrime.dataset import ingest, prepare, store
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import Exclusions, Rule, load_exclusions, save_exclusions
-from lacrime.fetch import PORTAL_URL, download
-from lacrime.files import sha256_of
+from lacrime.fetch import PORTAL_URL, download, download_path
+from lacrime.files import atomic_write, sha256_of
 from lacrime.paths import data_dir, home, logs_dir
 from lacrime.summaries import utc_time
 from lacrime.train import STEPS, train
@@ -65,11 +64,6 @@ def jobs_dir() -> Path:
 
 def uploads_dir() -> Path:
     return data_dir() / "uploads"
-
-
-def download_path() -> Path:
-    """Where a portal download lands, the same file `lacrime fetch` uses."""
-    return data_dir() / "downloads" / "lapd_crime.csv"
 
 
 @contextmanager
@@ -418,9 +412,9 @@ def comparison(current: registry.ModelVersion | None, new: registry.ModelVersion
     return pd.DataFrame(table)
 
 
-def versions_table() -> pd.DataFrame:
-    """Every stored version, newest first, for choosing one to roll back to."""
-    rows = registry.list_versions()
+def versions_table(rows: list[dict]) -> pd.DataFrame:
+    """`registry.list_versions()` as the Admin page shows it: the caller lists once (each listing
+    verifies every stored file) and also offers the valid rows for a rollback."""
     summaries = [r.get("summary") or {} for r in rows]
     return pd.DataFrame(
         {
@@ -458,20 +452,9 @@ def promote(gate: Gate, version_id: str, job_id: str | None = None) -> None:
 
 
 def discard(gate: Gate, version_id: str, job_id: str | None = None) -> None:
-    """Delete a version that is not in use, for a training the admin does not want.
-
-    Renamed to a `.tmp-` name first, under the training lock, so it disappears from the
-    registry in one step; were the removal interrupted, the next training cleans it up.
-    """
+    """Delete a version that is not in use, for a training the admin does not want."""
     with _audited(gate, "discard", version_id):
-        with registry.training_lock(timeout=0):
-            if version_id == registry.current_version_id():
-                raise LacrimeError(f"model version {version_id} is in use; roll back first")
-            if version_id not in {v["id"] for v in registry.list_versions()}:
-                raise LacrimeError(f"unknown model version {version_id!r}")
-            doomed = registry.versions_dir() / f".tmp-discarded-{version_id}"
-            os.rename(registry.versions_dir() / version_id, doomed)
-            shutil.rmtree(doomed)
+        registry.discard(version_id)
         if job_id:
             _update(job_id, resolution="discarded")
 
@@ -583,15 +566,7 @@ def _read_status(job_id: str) -> dict:
 
 
 def _write_status(job_id: str, status: dict) -> dict:
-    path = _status_path(job_id)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(status, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(_status_path(job_id), json.dumps(status, indent=1).encode())
     return status
 
 

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lacrime.errors import LacrimeError
+from lacrime.errors import LacrimeError, first_line
 from lacrime.schema import (
     DATE_COLUMNS,
     DEMOGRAPHIC_COLUMNS,
@@ -52,13 +52,10 @@ class Loaded:
 
     frame: pd.DataFrame
     rows_read: int
-    # Per required column: rows whose non-empty value did not parse, and the first such
-    # data row (1-based, header excluded).
+    # Per required column: rows whose non-empty value did not parse.
     unparseable: dict[str, int] = field(default_factory=dict)
-    first_unparseable_row: dict[str, int] = field(default_factory=dict)
     malformed_rows: int = 0
     dropped_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
 
 
 def read_reports(path: Path) -> Loaded:
@@ -78,7 +75,7 @@ def _read_parquet(path: Path) -> pa.Table:
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
-        raise LacrimeError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise LacrimeError(f"{path}: not a readable Parquet file ({first_line(exc)})") from None
     table = table.rename_columns([snake_case(c) for c in table.column_names])
     _check_required(path, table.column_names)
     wanted = [c for c in table.column_names if c in _WANTED]
@@ -136,9 +133,9 @@ def _read_csv(path: Path, magic: bytes) -> pa.Table:
                 ),
             )
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise LacrimeError(f"{path}: cannot be read ({_first_line(exc)})") from None
+        raise LacrimeError(f"{path}: cannot be read ({first_line(exc)})") from None
     except pa.ArrowInvalid as exc:
-        message = _first_line(exc)
+        message = first_line(exc)
         if "UTF8" in message or "UTF-8" in message:
             raise LacrimeError(
                 f"{path}: not UTF-8 text ({message}); re-save it as 'CSV UTF-8'"
@@ -272,7 +269,6 @@ def _count_unparseable(
         return
     first = int(np.argmax(bad)) + 1
     loaded.unparseable[name] = count
-    loaded.first_unparseable_row[name] = first
     if count > MAX_BAD_ROW_SHARE * loaded.rows_read:
         sample = text[first - 1].as_py()
         raise LacrimeError(
@@ -280,8 +276,3 @@ def _count_unparseable(
             f"(first at data row {first}: {sample!r}); more than "
             f"{MAX_BAD_ROW_SHARE:.0%} bad means the wrong format, so the file is rejected"
         )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return " ".join(text.splitlines()[0].split())[:300]

@@ -1,5 +1,4 @@
-"""How a hotspot forecast is drawn: the pydeck map, its colour scale and legend, and the chart of
-how its flags spread over the LAPD areas.
+"""How a hotspot forecast is drawn: the pydeck map, its colour scale and legend.
 
 Cells are coloured by where their risk ranks in the city, not by the risk score itself: the score
 of one model is a probability, of another a count or a density, so only its order means the same
@@ -87,10 +86,9 @@ def class_colours() -> list[tuple[int, int, int, int]]:
     ]
 
 
-def risk_colours(forecast: pd.DataFrame) -> list[tuple[int, int, int, int]]:
-    """The fill of each cell of a forecast, from its rank among all the forecast's cells."""
-    colours = class_colours()
-    return [colours[i] for i in rank_class(rank_share(forecast["risk"]))]
+def risk_classes(forecast: pd.DataFrame) -> np.ndarray:
+    """Each cell's colour class (0 = riskiest), from its rank among the forecast's cells."""
+    return rank_class(rank_share(forecast["risk"]))
 
 
 def legend_html(past: bool = False) -> str:
@@ -148,15 +146,16 @@ def _mercator_y(lat: float) -> float:
 
 def map_cells(forecast: pd.DataFrame) -> pd.DataFrame:
     """What the map draws and its tooltips show for each cell, the shown texts preformatted."""
-    share = rank_share(forecast["risk"])
+    classes = risk_classes(forecast)
+    colours = class_colours()
     labels = np.array(class_labels(), dtype=object)
     return pd.DataFrame(
         {
             "cell": forecast["cell"].to_numpy(),
-            "fill": [list(colour) for colour in risk_colours(forecast)],
+            "fill": [list(colours[i]) for i in classes],
             "area_name": forecast["area_name"].to_numpy(),
             "rank": forecast["rank"].to_numpy(dtype="int64"),
-            "rank_class": labels[rank_class(share)],
+            "rank_class": labels[classes],
             "risk_text": [f"{risk:.3g}" for risk in forecast["risk"]],
             "flag_text": np.where(forecast["flagged"], "Flagged", "Not flagged"),
             "last_week": forecast["last_week"].to_numpy(dtype="int64"),

@@ -27,7 +27,6 @@ import re
 import secrets
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -42,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from lacrime.errors import LacrimeError
-from lacrime.files import fsync, sha256_of
+from lacrime.files import atomic_write, fsync, sha256_of
 from lacrime.paths import models_dir
 
 # Bumped when metadata.json changes meaning; versions of another format are refused.
@@ -178,16 +177,7 @@ def promote(version_id: str) -> None:
     """Verify a version, then point CURRENT at it with one atomic rename."""
     open_version(version_id)
     root = models_dir()
-    fd, tmp_name = tempfile.mkstemp(dir=root, prefix=".CURRENT.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(f"{version_id}\n".encode())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, root / "CURRENT")
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    atomic_write(root / "CURRENT", f"{version_id}\n".encode())
     fsync(root)
 
 
@@ -199,6 +189,23 @@ def rollback(version_id: str) -> None:
             f"unknown model version {version_id!r}; stored versions: {', '.join(known) or 'none'}"
         )
     promote(version_id)
+
+
+def discard(version_id: str) -> None:
+    """Delete a stored version that is not in use, refusing while a training runs.
+
+    Renamed to a temporary name first, under the training lock, so it leaves the registry in
+    one step; were the removal interrupted, the next training's cleanup finishes it. Only the
+    id is checked, not the files: a version that fails verification is a fine thing to discard.
+    """
+    with training_lock(timeout=0):
+        if version_id == current_version_id():
+            raise LacrimeError(f"model version {version_id} is in use; roll back first")
+        if version_id not in _stored_ids():
+            raise LacrimeError(f"unknown model version {version_id!r}")
+        doomed = versions_dir() / f"{_TMP_PREFIX}discarded-{version_id}"
+        os.rename(versions_dir() / version_id, doomed)
+        shutil.rmtree(doomed)
 
 
 def load_current_or_fallback() -> tuple[ModelVersion | None, str | None]:

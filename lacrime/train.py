@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 
 from lacrime import registry
+from lacrime.clean import last_full_sunday
 from lacrime.dataset import load_dataset, read_manifest
 from lacrime.errors import LacrimeError
 from lacrime.exclusions import load_exclusions
@@ -35,9 +36,7 @@ STEPS: tuple[str, ...] = (
 
 def latest_full_week_end(frame: pd.DataFrame) -> date:
     """The last Sunday whose whole week is in the data: the map forecasts the week after it."""
-    last = frame["occurred_at"].max().normalize()
-    sunday = last - pd.Timedelta(days=(last.day_of_week + 1) % 7)
-    return sunday.date()
+    return last_full_sunday(frame["occurred_at"].max().date())
 
 
 def train(

@@ -21,6 +21,7 @@ from lacrime.train import HOTSPOTS
 
 logger = logging.getLogger(__name__)
 
+NO_MODEL = "No model trained yet: run `lacrime train`, or retrain from the Admin page."
 SYNTHETIC_BANNER = (
     "Synthetic demo data: not real LAPD reports. Load the real data from the Admin page or "
     "with `lacrime ingest`/`lacrime fetch`."
@@ -119,7 +120,7 @@ def show_model_version() -> registry.ModelVersion | None:
     if warning:
         st.warning(warning, icon=":material/warning:")
     if version is None:
-        st.info("No model trained yet: run `lacrime train`, or retrain from the Admin page.")
+        st.info(NO_MODEL)
     else:
         trained = summaries.utc_time(version.metadata.get("created_at"))
         st.markdown(f"Model version `{version.version}`, trained {trained}.")
@@ -155,12 +156,17 @@ def exclusions_details() -> None:
         "crime description (Crm Cd Desc)."
     )
     show_table(table)
-    if summaries.exclusions_changed(applied, load_exclusions().to_dict()):
+    if exclusions_stale(current):
         st.info(
             "The exclusion list was edited after this dataset was ingested: the table shows "
             "the list that was applied. Ingest the data again to apply the new list.",
             icon=":material/info:",
         )
+
+
+def exclusions_stale(manifest: dict) -> bool:
+    """Whether the exclusion list was edited after this dataset was ingested with it."""
+    return summaries.exclusions_changed(manifest["exclusions"], load_exclusions().to_dict())
 
 
 def exclusions_expander() -> None:
@@ -207,7 +213,7 @@ def _hotspot_forecaster(
     dataset_id: str, version_id: str, as_of: dt.date, model: str, group: str | None, resolution: int
 ) -> HotspotForecaster:
     return hotspot_views.fit_for(
-        reports(), as_of=as_of, model=model, group=group, resolution=resolution
+        _reports(dataset_id), as_of=as_of, model=model, group=group, resolution=resolution
     )
 
 
@@ -229,7 +235,10 @@ def _hourly_counts(
     dataset_id: str, area: str | None, crime_group: str | None, exclude_default_times: bool
 ) -> pd.DataFrame:
     return hourly.hourly_counts(
-        reports(), area=area, crime_group=crime_group, exclude_default_times=exclude_default_times
+        _reports(dataset_id),
+        area=area,
+        crime_group=crime_group,
+        exclude_default_times=exclude_default_times,
     )
 
 

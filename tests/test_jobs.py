@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from support import ADMIN_PASSWORD
 from test_malformed import csv_bytes, portal_frame, tree_digest
 
-from lacrime import audit, auth, jobs, registry
+from lacrime import audit, auth, fetch, jobs, registry
 from lacrime.dataset import read_manifest
 from lacrime.errors import LacrimeError
 from lacrime.train import HOURLY, STEPS
@@ -200,4 +200,4 @@ def test_download_runs_apart_and_is_previewed_before_use(
     manifest = jobs.accept(gate, preview)
     assert manifest["source"] == url and read_manifest()["dataset_id"] == manifest["dataset_id"]
     assert jobs.job_status(job_id)["resolution"] == "ingested"
-    assert jobs.reingest_source(manifest) == (jobs.download_path(), url)
+    assert jobs.reingest_source(manifest) == (fetch.download_path(), url)

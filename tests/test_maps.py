@@ -56,14 +56,19 @@ def test_colour_classes_have_fixed_bounds_and_darken_with_risk() -> None:
     assert all(a < b for a, b in zip(luminance, luminance[1:], strict=False))
 
 
+def _fills(forecast: pd.DataFrame) -> list[tuple[int, ...]]:
+    """The fill the map draws for each cell of a forecast."""
+    return [tuple(fill) for fill in maps.map_cells(forecast)["fill"]]
+
+
 def test_colours_follow_rank_only_not_the_scale_flags_or_allocation() -> None:
     rng = np.random.default_rng(0)
     risk = rng.random(200)
     areas = np.where(np.arange(200) < 100, "A", "B")
     base = _forecast(risk, areas, risk > 0.9, np.zeros(200), np.zeros(200))
-    colours = maps.risk_colours(base)
+    colours = _fills(base)
     rescaled = base.assign(risk=risk * 40 + 3, flagged=risk > 0.5)
-    assert maps.risk_colours(rescaled) == colours
+    assert _fills(rescaled) == colours
     top = int(np.argmax(risk))
     assert colours[top] == maps.class_colours()[0]
     assert colours[int(np.argmin(risk))] == maps.class_colours()[-1]
