@@ -54,9 +54,10 @@ group = middle.selectbox(
 leave_out = st.toggle(
     "Leave out default times (12:00, 00:01)",
     key="hourly_exclude_default_times",
-    help="LAPD records a crime whose time is unknown at 12:00 or 00:01. Left out, those "
-    "reports are spread evenly over the 24 hours of their day, so the noon and midnight "
-    "peaks they make disappear while daily totals stay the same.",
+    help="LAPD records a crime whose time is unknown at 12:00 or 00:01. Left out, the "
+    "reports at those times beyond what the whole hours either side have (11:00 and 13:00; "
+    "23:00 and 01:00) are spread evenly over the 24 hours of their day, so the noon and "
+    "midnight peaks they make disappear while daily totals stay the same.",
 )
 bundle = bundles[leave_out]
 model = right.selectbox(

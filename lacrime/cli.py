@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--exclude-default-times",
         action="store_true",
-        help="leave out reports timed exactly 12:00 or 00:01 (unknown times)",
+        help="spread the excess of reports timed 12:00 or 00:01 (unknown times) over their day",
     )
     sub.add_argument("--json", action="store_true", help="print as JSON")
     sub = command(

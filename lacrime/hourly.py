@@ -112,15 +112,34 @@ def _check_frame(frame: pd.DataFrame) -> None:
         raise LacrimeError("cleaned dataset has no rows: nothing to count per hour")
 
 
+def genuine_shares(time_occ: pd.Series) -> dict[int, float]:
+    """Per default time (12:00, 00:01), the share of its reports that are real times of day.
+
+    A default time is also a time crimes really occur at, and a whole hour, which reporters
+    round to: 12:00 is noon, and 00:01 is how the portal writes midnight (it has no 00:00).
+    Spreading every such report over the day would drop that rounding too: on the real
+    extract the noon bar would sit a quarter below its neighbours and the midnight bar a
+    third. So a default time keeps as many reports as the whole hours either side have on
+    average (11:00 and 13:00; 23:00 and 01:00), and only the excess above them is "unknown".
+    """
+    counts = time_occ.value_counts()
+    shares = {}
+    for default in DEFAULT_TIMES:
+        hour = default // 100
+        either_side = [((hour + step) % 24) * 100 for step in (-1, 1)]
+        genuine = float(counts.reindex(either_side, fill_value=0).mean())
+        reported = int(counts.get(default, 0))
+        shares[default] = min(1.0, genuine / reported) if reported else 1.0
+    return shares
+
+
 def _hour_weights(frame: pd.DataFrame, exclude_default_times: bool) -> pd.DataFrame:
     """One row per report and hour it counts in, with the weight it counts for.
 
-    A report at a default time (12:00 or 00:01, the portal's "unknown") is a real crime at an
-    unknown hour: when they are excluded it counts 1/24 in every hour of its date, so daily
-    totals and area shares stay those of the full data and only the fake noon and midnight
-    peaks go. 12:00 is also a whole hour, which reporters round to as they do to 11:00 and
-    13:00; dropping every 12:00 report drops that rounding too, so on the real extract the
-    noon bar then sits about a quarter below its neighbours instead of a quarter above.
+    With `exclude_default_times`, a report at a default time (the portal's "unknown") keeps
+    its `genuine_shares` weight in its own hour and spreads the rest evenly over the 24 hours
+    of its date: daily totals and area shares stay those of the full data, and only the fake
+    noon and midnight peaks go.
     """
     occurred = frame["occurred_at"]
     reports = pd.DataFrame(
@@ -134,10 +153,15 @@ def _hour_weights(frame: pd.DataFrame, exclude_default_times: bool) -> pd.DataFr
     )
     if not exclude_default_times:
         return reports
-    unknown = frame["time_occ"].isin(DEFAULT_TIMES).to_numpy()
+    time_occ = frame["time_occ"]
+    unknown = time_occ.isin(DEFAULT_TIMES).to_numpy()
+    kept = time_occ[unknown].map(genuine_shares(time_occ)).to_numpy(dtype="float64")
+    own_hour = reports[unknown].assign(weight=kept)
     spread = reports[unknown].loc[lambda r: r.index.repeat(24)]
-    spread = spread.assign(hour=np.tile(np.arange(24), int(unknown.sum())), weight=1 / 24)
-    return pd.concat([reports[~unknown], spread], ignore_index=True)
+    spread = spread.assign(
+        hour=np.tile(np.arange(24), int(unknown.sum())), weight=np.repeat((1 - kept) / 24, 24)
+    )
+    return pd.concat([reports[~unknown], own_hour, spread], ignore_index=True)
 
 
 def _calendar(dates: pd.DatetimeIndex) -> pd.DataFrame:
@@ -187,8 +211,9 @@ def hourly_counts(
     Every date from the first to the last day of `frame` has its 24 hours, zero-count hours
     included: a model that never sees a quiet hour overestimates every hour. The span is the
     whole frame's even when filtering, so a quiet area's empty days count as zeros too. With
-    `exclude_default_times`, reports at 12:00 or 00:01 are spread evenly over the 24 hours of
-    their date (see `_hour_weights`), so counts may be fractional and daily totals unchanged.
+    `exclude_default_times`, the excess of reports at 12:00 or 00:01 is spread evenly over the
+    24 hours of their date (see `_hour_weights`), so counts may be fractional and daily totals
+    unchanged.
     """
     _, _, weights = _scoped(frame, area, crime_group, exclude_default_times)
     return _counts(weights, frame)
@@ -621,8 +646,8 @@ def _notes(
         )
     if bundle.exclude_default_times:
         notes.append(
-            "reports at the default times 12:00 and 00:01 are spread evenly over "
-            "the 24 hours of their day"
+            "reports at the default times 12:00 and 00:01 beyond those of the whole hours "
+            "either side are spread evenly over the 24 hours of their day"
         )
     return in_training, features, notes
 

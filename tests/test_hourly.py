@@ -19,6 +19,7 @@ from lacrime.hourly import (
     curve,
     fit_hourly,
     forecast,
+    genuine_shares,
     hourly_counts,
     observed_curve,
     week_curves,
@@ -198,6 +199,17 @@ def test_excluding_default_times_spreads_them_over_the_day(heaped: pd.DataFrame)
     assert noon_excess(observed[True].set_index("hour")["observed"]) < noon_excess(
         observed[False].set_index("hour")["observed"]
     )
+
+
+def test_default_times_keep_as_many_reports_as_the_whole_hours_either_side() -> None:
+    times = {1100: 30, 1200: 100, 1300: 50, 2300: 4, 1: 10, 100: 2, 101: 7, 1159: 4}
+    time_occ = pd.Series(np.repeat(list(times), list(times.values())))
+    shares = genuine_shares(time_occ)
+    assert shares[1200] == pytest.approx((30 + 50) / 2 / 100)
+    assert shares[1] == pytest.approx((4 + 2) / 2 / 10)
+    # Fewer default-time reports than either side: all are kept; none at all: nothing to spread.
+    assert genuine_shares(pd.Series([1100, 1200, 1300, 1300]))[1200] == 1.0
+    assert genuine_shares(pd.Series([1100, 1300]))[1] == 1.0
 
 
 def test_observed_curve_for_a_season_not_in_the_data_is_empty(synthetic: pd.DataFrame) -> None:
@@ -452,6 +464,11 @@ def test_real_noon_bar_drops_without_default_times(real_clean, real_bundles: dic
         for excluded in (False, True)
     }
     assert noon_excess(by_hour[True]) < noon_excess(by_hour[False])
+    # Level with its neighbours, neither the peak the default time makes nor the dip that
+    # dropping every 12:00 report (rounded whole-hour times too) would leave.
+    assert 0.9 < noon_excess(by_hour[True]) < 1.1, by_hour[True].loc[10:14].round(1).tolist()
+    midnight = by_hour[True][0] / ((by_hour[True][23] + by_hour[True][1]) / 2)
+    assert midnight > 0.85, by_hour[True].round(1).tolist()
     baseline = {
         excluded: curve(bundle, weekday="Wednesday", season="winter", model="baseline").set_index(
             "hour"
