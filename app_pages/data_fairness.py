@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lacrime import charts, hotspot_views, summaries, ui
-from lacrime.hotspot_evaluation import HEADLINE_COVERAGE
+from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE
 from lacrime.train import HOTSPOTS
 
 manifest = ui.page_header(
@@ -108,9 +108,8 @@ def area_spread() -> None:
         st.info(ui.NO_MODEL)
         return
     forecaster = ui.artifact(HOTSPOTS)
-    modes = {"citywide": "City-wide", "proportional": "Proportional"}
     spread = hotspot_views.area_spread(
-        {mode: forecaster.forecast(HEADLINE_COVERAGE, mode) for mode in modes}
+        {mode: forecaster.forecast(HEADLINE_COVERAGE, mode) for mode in ALLOCATIONS}
     )
     st.markdown(
         "Flagging the riskiest cells city-wide sends attention where crime concentrates, which can "
@@ -121,12 +120,12 @@ def area_spread() -> None:
         "the 4 weeks before it, for both allocations: city-wide, and proportional (each area "
         "gets a quota of flags by its share of those reports)."
     )
-    lines = hotspot_views.imbalance_lines(spread, modes)
+    lines = hotspot_views.imbalance_lines(spread, ALLOCATIONS)
     if lines:
         st.warning("\n\n".join(lines), icon=":material/warning:")
     else:
         st.success("Every area gets between half and twice its share of crime in flags.")
-    st.altair_chart(charts.area_ratio_chart(spread, modes))
+    st.altair_chart(charts.area_ratio_chart(spread, ALLOCATIONS))
     st.caption(
         "Per area, its share of the flagged cells divided by its share of the reports: 1 (the "
         "middle dashed line) is in proportion; the outer lines mark half and twice its share. "
@@ -145,19 +144,21 @@ def area_spread() -> None:
             ),
             **{
                 f"{mode}_{column}": st.column_config.NumberColumn(
-                    f"{label} {title}", format=fmt, help=f"{label} allocation: {explained}."
+                    f"{title}, {label.lower()}",
+                    format=fmt,
+                    help=f"{label} allocation: {explained}.",
                 )
-                for mode, label in modes.items()
+                for mode, label in ALLOCATIONS.items()
                 for column, title, fmt, explained in (
-                    ("flagged", "cells", "%d", "the area's flagged cells"),
-                    ("flag_share", "share", "percent", "the area's share of all flagged cells"),
-                    ("ratio", "ratio", "%.2f", "share of flagged cells ÷ share of reports"),
+                    ("flagged", "Cells", "%d", "the area's flagged cells"),
+                    ("flag_share", "Share", "percent", "the area's share of all flagged cells"),
+                    ("ratio", "Ratio", "%.2f", "share of flagged cells ÷ share of reports"),
                 )
             },
         },
     )
     hotspot_eval = version.metadata["evaluation"]["hotspots"]
-    city, proportional = (hotspot_eval["allocation_modes"][mode] for mode in modes)
+    city, proportional = (hotspot_eval["allocation_modes"][mode] for mode in ALLOCATIONS)
     columns = st.columns(3)
     columns[0].metric(
         f"PAI at {HEADLINE_COVERAGE:.0%}, city-wide",

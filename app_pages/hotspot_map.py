@@ -19,8 +19,6 @@ from lacrime.hotspots import to_geojson
 from lacrime.panel import DEFAULT_SHARE
 from lacrime.train import HOTSPOTS
 
-ALLOCATION_LABELS = {"citywide": "City-wide", "proportional": "Proportional to area crime"}
-
 manifest = ui.page_header(
     "Hotspot map",
     "Which map cells are likely hotspots next week: where to put patrols and prevention, on a "
@@ -76,8 +74,8 @@ coverage = controls[0].slider(
 )
 allocation = controls[1].radio(
     "Allocation",
-    ALLOCATIONS,
-    format_func=ALLOCATION_LABELS.get,
+    list(ALLOCATIONS),
+    format_func=ALLOCATIONS.get,
     horizontal=True,
     key="hotspot_allocation",
     bind="query-params",

@@ -15,6 +15,7 @@ import pandas as pd
 
 from lacrime.charts import BLACK, BLUE, GREY, HOUR_AXIS, PALETTE, colour, series_colours
 from lacrime.comparison import DEFAULT_MARK
+from lacrime.hotspot_evaluation import ALLOCATIONS
 
 SOLID, DASHED, DOTTED = [1, 0], [6, 4], [2, 3]
 # Share of the area flagged (x) and the measures against it (field, title, number format).
@@ -27,10 +28,6 @@ COVERAGE_MARKS = (0.01, 0.05)
 # Matrices per row, each with its own column labels: five in one row leave their labels too
 # little room on the page.
 CONFUSION_COLUMNS = 3
-ALLOCATIONS = {
-    "citywide": "ranked city-wide",
-    "proportional": "each area a quota by its share of crimes",
-}
 
 
 def _default_label(default: str) -> str:
@@ -276,7 +273,7 @@ def allocation_chart(modes: pd.DataFrame, default: str) -> alt.LayerChart:
         y=alt.Y("pai_5:Q", title="PAI at 5% of the area"),
         tooltip=[
             alt.Tooltip("model:N"),
-            alt.Tooltip("allocation:N", title="cells"),
+            alt.Tooltip("allocation:N"),
             alt.Tooltip("pai_5:Q", title="PAI", format=".2f"),
         ],
     )

@@ -30,7 +30,8 @@ from lacrime.grid import DEFAULT_RESOLUTION, build_grid
 from lacrime.hotspot_models import MODELS, HotspotModel
 from lacrime.panel import DEFAULT_SHARE, WEEK, build_panel, flag_count, with_cells
 
-ALLOCATIONS = ("citywide", "proportional")
+# How flags are shared out, with the name every page and chart gives each mode.
+ALLOCATIONS = {"citywide": "City-wide", "proportional": "Proportional to area crime"}
 COVERAGES = (0.01, 0.05)
 # The coverage models are ranked by and allocation modes compared at.
 HEADLINE_COVERAGE = 0.05
@@ -143,7 +144,7 @@ def evaluate_hotspots(
     resolution: int = DEFAULT_RESOLUTION,
     share: float = DEFAULT_SHARE,
     eval_weeks: int = 3,
-    allocations: Sequence[str] = ALLOCATIONS,
+    allocations: Sequence[str] = tuple(ALLOCATIONS),
     models: Mapping[str, Callable[[], HotspotModel]] | None = None,
     max_train_weeks: int = MAX_TRAIN_WEEKS,
 ) -> dict:

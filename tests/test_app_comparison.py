@@ -10,6 +10,7 @@ from test_app_hourly import APP, checked
 
 from lacrime import comparison, registry, ui
 from lacrime.charts import GREY, series_colours
+from lacrime.hotspot_evaluation import ALLOCATIONS
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 PAGE = "app_pages/model_comparison.py"
@@ -192,7 +193,7 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
         ]
 
     bars = chart_with(show(at, "Cost per area"), "mode", "pai_5")
-    citywide = bars.data[bars.data["allocation"] == "ranked city-wide"]
+    citywide = bars.data[bars.data["allocation"] == ALLOCATIONS["citywide"]]
     assert citywide["model"].tolist() == order
     assert citywide["pai_5"].tolist() == [
         models[n]["allocation_modes"]["citywide"]["pai_5"] for n in order
