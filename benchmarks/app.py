@@ -27,6 +27,8 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from prepare import run_lacrime
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 QUIET_MS = 750
@@ -207,15 +209,6 @@ def measure(name: str, home: Path, repeat: int) -> None:
         browser.close()
 
 
-def lacrime(home: Path, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "lacrime", *args],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "LACRIME_HOME": str(home)},
-    )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -226,15 +219,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if real and Path(real).is_file():
             home = Path(tmp) / "real"
-            lacrime(home, "train", "--source", real)
+            run_lacrime(home, "train", "--source", real)
             measure("real extract", home, args.repeat)
         else:
             print("real extract: skipped (set LACRIME_REAL_DATA)")
         if not args.skip_demo:
             home = Path(tmp) / "demo"
             days = max(365, round(args.rows / 700))
-            lacrime(home, "demo", "--rows", str(args.rows), "--days", str(days))
-            lacrime(home, "train")
+            run_lacrime(home, "demo", "--rows", str(args.rows), "--days", str(days))
+            run_lacrime(home, "train")
             measure(f"demo, {args.rows:,} rows", home, args.repeat)
 
 

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from prepare import run_lacrime
+
 
 def plain_baseline() -> None:
     from lacrime.dataset import load_dataset
@@ -80,15 +82,6 @@ def measure(step: str, home: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def ingest(home: Path, args: list[str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "lacrime", *args],
-        check=True,
-        capture_output=True,
-        env={**os.environ, "LACRIME_HOME": str(home)},
-    )
-
-
 def report(name: str, home: Path) -> None:
     baseline = measure("plain_baseline", home)
     trained = measure("train", home)
@@ -121,14 +114,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if real and Path(real).is_file():
             home = Path(tmp) / "real"
-            ingest(home, ["ingest", real])
+            run_lacrime(home, "ingest", real)
             report("real extract", home)
         else:
             print("real extract: skipped (set LACRIME_REAL_DATA)")
         if not args.skip_demo:
             home = Path(tmp) / "demo"
             days = max(365, round(args.rows / 700))  # about the real city's daily volume
-            ingest(home, ["demo", "--rows", str(args.rows), "--days", str(days)])
+            run_lacrime(home, "demo", "--rows", str(args.rows), "--days", str(days))
             report(f"demo, {args.rows:,} rows over {days} days", home)
 
 
