@@ -1,7 +1,7 @@
 """Hourly forecast: how many crimes to expect in one hour of a kind of day, with the spread.
 
-The choices live in the URL (season, weekday, hour, area, group, model, default times), so a
-planner can share a view as a link.
+The choices live in the URL (season, weekday, hour, area, group, model, default times): each
+control is bound to its query parameter, so a planner can share a view as a link.
 """
 
 import streamlit as st
@@ -20,40 +20,53 @@ if ui.show_model_version() is None:
 
 bundles = {False: ui.artifact(HOURLY), True: ui.artifact(HOURLY_NO_DEFAULT_TIMES)}
 kept = bundles[False]
-start = hourly_view.choices_from_params(
-    st.query_params.to_dict(),
-    areas=kept.areas,
-    models=tuple(kept.models),
-    default_season=hourly_view.latest_season(kept),
-)
-for key, value in hourly_view.widget_values(start).items():
-    st.session_state.setdefault(f"hourly_{key}", value)
 
 left, middle, right = st.columns([1, 1, 2])
 season = left.selectbox(
     "Season",
     hourly.SEASONS,
+    index=hourly.SEASONS.index(hourly_view.latest_season(kept)),
     key="hourly_season",
-    format_func=lambda s: s.capitalize() + ("" if s in kept.seasons else " (not in the data)"),
+    bind="query-params",
+    format_func=str.capitalize,
+    help="The season of the latest data by default. A season not in the data is forecast "
+    "from the seasons that are, and the page says so.",
 )
-weekday = middle.selectbox("Weekday", hourly.WEEKDAYS, key="hourly_weekday")
-hour = right.slider("Hour", 0, 23, key="hourly_hour", format="%02d:00")
+weekday = middle.selectbox(
+    "Weekday",
+    hourly.WEEKDAYS,
+    index=hourly.WEEKDAYS.index(hourly_view.DEFAULT_WEEKDAY),
+    key="hourly_weekday",
+    bind="query-params",
+)
+hour = right.slider(
+    "Hour",
+    0,
+    23,
+    hourly_view.DEFAULT_HOUR,
+    key="hourly_hour",
+    bind="query-params",
+    format="%02d:00",
+)
 left, middle, right = st.columns([1, 1, 2])
 area = left.selectbox(
     "LAPD area",
     [hourly_view.UNSET, *kept.areas],
     key="hourly_area",
+    bind="query-params",
     format_func=lambda a: a or "All areas (city-wide)",
 )
 group = middle.selectbox(
     "Crime group",
     [hourly_view.UNSET, *GROUPS],
     key="hourly_crime_group",
+    bind="query-params",
     format_func=lambda g: g or "All crime groups",
 )
 leave_out = st.toggle(
     "Leave out default times (12:00, 00:01)",
     key="hourly_exclude_default_times",
+    bind="query-params",
     help="LAPD records a crime whose time is unknown at 12:00 or 00:01. Left out, the "
     "reports at those times beyond what the whole hours either side have (11:00 and 13:00; "
     "23:00 and 01:00) are spread evenly over the 24 hours of their day, so the noon and "
@@ -64,14 +77,12 @@ model = right.selectbox(
     "Model",
     [hourly_view.UNSET, *bundle.models],
     key="hourly_model",
+    bind="query-params",
     format_func=lambda m: m or f"Best on held-out weeks: {bundle.default_model}",
 )
 choices = hourly_view.Choices(
     season, weekday, hour, area or None, group or None, model or None, leave_out
 )
-params = hourly_view.to_params(choices)
-if st.query_params.to_dict() != params:
-    st.query_params.from_dict(params)
 
 result = hourly.forecast(
     bundle,

@@ -1,26 +1,22 @@
-"""What the Hourly forecast page shows, computed without Streamlit: the planner's choices read
-from (and written to) the page's URL, the day's curve beside the observed averages, the seven
-weekdays of a season, and the sentence that says what the headline number means.
+"""What the Hourly forecast page shows, computed without Streamlit: the planner's choices, the
+day's curve beside the observed averages, the seven weekdays of a season, and the sentence that
+says what the headline number means.
 
 The page and `lacrime forecast` both answer through `hourly.forecast` and `hourly.curve` on the
 same artifact, so a shared link and the command line give the same number.
 """
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
 
 from lacrime import hourly
-from lacrime.categories import GROUPS
-from lacrime.errors import LacrimeError
 from lacrime.hourly import HourlyBundle
 
 # A Friday evening is the planner's typical question; the season defaults to the latest one in
 # the training data, which the models know best.
 DEFAULT_WEEKDAY = "Friday"
 DEFAULT_HOUR = 18
-_TRUE = {"1", "true", "yes", "on"}
 # What a select box holds for "no area / group / model chosen": a select box treats None as
 # "nothing selected yet" and shows a placeholder instead of the option's label.
 UNSET = ""
@@ -43,51 +39,6 @@ class Choices:
 def latest_season(bundle: HourlyBundle) -> str:
     """The season of the last training day."""
     return hourly.SEASON_OF_MONTH[pd.Timestamp(bundle.train_end).month]
-
-
-def choices_from_params(
-    params: Mapping[str, str],
-    *,
-    areas: list[str],
-    models: tuple[str, ...],
-    default_season: str,
-) -> Choices:
-    """The choices a shared link asks for; each missing or unreadable value falls back to its
-    default on its own, so a link with one typo still opens the rest of the view."""
-
-    def read(parse, key: str, default):
-        try:
-            return parse(params[key]) if key in params else default
-        except (LacrimeError, ValueError):
-            return default
-
-    def known(values, what: str):
-        return lambda value: hourly.pick(value, values, what)
-
-    return Choices(
-        season=read(hourly.parse_season, "season", default_season),
-        weekday=read(hourly.parse_weekday, "weekday", DEFAULT_WEEKDAY),
-        hour=read(lambda value: hourly.parse_hour(int(value)), "hour", DEFAULT_HOUR),
-        area=read(known(areas, "area"), "area", None),
-        crime_group=read(known(GROUPS, "crime group"), "group", None),
-        model=read(known(models, "model"), "model", None),
-        exclude_default_times=str(params.get("exclude_default_times", "")).lower() in _TRUE,
-    )
-
-
-def widget_values(choices: Choices) -> dict[str, object]:
-    """The page's widget values for these choices, keyed by field name (UNSET for None)."""
-    return {key: UNSET if value is None else value for key, value in vars(choices).items()}
-
-
-def to_params(choices: Choices) -> dict[str, str]:
-    """The URL query parameters that reopen this view (unset choices left out)."""
-    params = {"season": choices.season, "weekday": choices.weekday, "hour": str(choices.hour)}
-    optional = {"area": choices.area, "group": choices.crime_group, "model": choices.model}
-    params |= {key: value for key, value in optional.items() if value is not None}
-    if choices.exclude_default_times:
-        params["exclude_default_times"] = "true"
-    return params
 
 
 def hour_span(hour: int) -> str:

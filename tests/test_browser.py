@@ -217,6 +217,41 @@ def test_a_map_link_opens_the_view_it_was_copied_from(app_url: tuple[str, str], 
         page.close()
 
 
+def test_an_hourly_link_opens_the_view_it_was_copied_from(
+    app_url: tuple[str, str], browser
+) -> None:
+    _, url = app_url
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    headline = page.locator('[data-testid="stMetric"]', has_text="Expected crimes")
+    toggle = page.get_by_role("switch", name="Leave out default times (12:00, 00:01)")
+    try:
+        page.goto(f"{url}/hourly_forecast?hourly_hour=7&hourly_weekday=Tuesday")
+        headline.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert "07:00–07:59" in headline.inner_text()
+        page.get_by_text(re.compile(r"on a \w+ Tuesday")).first.wait_for(timeout=PAGE_TIMEOUT_MS)
+
+        page.get_by_text("Leave out default times").first.click()
+        page.wait_for_url("**hourly_exclude_default_times=true*", timeout=PAGE_TIMEOUT_MS)
+        kept_curve = page.get_by_text("Dashed grey: the forecast with the 12:00 and 00:01")
+        kept_curve.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert "hourly_hour=7" in page.url and "hourly_weekday=Tuesday" in page.url
+        shown, copied = headline.inner_text(), page.url
+
+        page.goto(f"{url}/hourly_forecast?hourly_hour=20", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert "20:00–20:59" in headline.inner_text()
+        page.goto(copied, timeout=PAGE_TIMEOUT_MS)
+        headline.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        kept_curve.wait_for(timeout=PAGE_TIMEOUT_MS)
+        assert headline.inner_text() == shown
+        assert toggle.is_checked()
+    finally:
+        page.close()
+
+
 def _flagged_of(metric: str) -> tuple[int, int]:
     """The numbers in the map's "Flagged cells" metric, "N of M"."""
     shown, cells = re.search(r"([\d,]+) of ([\d,]+)", metric).groups()
