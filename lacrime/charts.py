@@ -244,10 +244,17 @@ def hourly_curve_chart(day: pd.DataFrame, hour: int, interval_level: float) -> a
     chosen hour marked; the forecast with default times kept, dashed, when the table has it."""
     band = f"{interval_level:.0%} of such hours fall in this band"
     kept = "forecast with 12:00 and 00:01 reports kept"
-    series = {band: "#A6C8E0", "forecast": BLUE}
+    # Each series' colour and the symbol the legend shows for it: the mark it is drawn with.
+    series = {band: ("#A6C8E0", "square"), "forecast": (BLUE, "stroke")}
     if "expected_default_times_kept" in day:
-        series[kept] = GREY
-    series |= {"observed average": BLACK, "chosen hour": VERMILLION}
+        series[kept] = (GREY, "stroke")
+    series |= {"observed average": (BLACK, "circle"), "chosen hour": (VERMILLION, "diamond")}
+    colours = {name: colour_ for name, (colour_, _) in series.items()}
+    symbols = alt.Shape(
+        "series:N",
+        scale=alt.Scale(domain=list(series), range=[symbol for _, symbol in series.values()]),
+        legend=alt.Legend(orient="top", title=None, labelLimit=400),
+    )
     frame = day.assign(chosen=day["hour"] == hour)
     base = alt.Chart(frame, height=400).encode(
         x=alt.X("hour:Q", title="hour of the day (start of the hour)", axis=HOUR_AXIS).scale(
@@ -256,7 +263,12 @@ def hourly_curve_chart(day: pd.DataFrame, hour: int, interval_level: float) -> a
     )
 
     def labelled(chart: alt.Chart, label: str) -> alt.Chart:
-        return chart.transform_calculate(series=f"'{label}'").encode(color=colour("series", series))
+        """The layer named `label` in the legend; a point layer also carries the symbols, which
+        the legend shows for every series (a line's point overlay would take them too)."""
+        named = chart.transform_calculate(series=f"'{label}'").encode(
+            color=colour("series", colours)
+        )
+        return named.encode(shape=symbols) if chart.mark.type == "point" else named
 
     y = alt.Y("expected:Q", title="crimes in that hour").scale(zero=True)
     layers = [

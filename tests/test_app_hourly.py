@@ -224,6 +224,25 @@ def test_bad_link_values_fall_back_to_defaults(demo_home: Path, monkeypatch) -> 
     assert at.toggle(key="hourly_exclude_default_times").value is False
 
 
+def test_the_legend_shows_each_series_as_it_is_drawn(demo_home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(demo_home))
+    at = open_page({"hourly_exclude_default_times": "true"})
+    layers = vega_charts(at)[0].spec["layer"]
+    drawn, symbols = {}, None
+    for layer in layers:
+        names = [t["calculate"] for t in layer.get("transform", []) if t.get("as") == "series"]
+        if not names:
+            continue
+        mark = layer["mark"] if isinstance(layer["mark"], dict) else {"type": layer["mark"]}
+        as_drawn = {"area": "square", "line": "stroke"}.get(mark["type"])
+        drawn[names[0].strip("'")] = as_drawn or mark.get("shape", "circle")
+        scale = layer["encoding"].get("shape", {}).get("scale")
+        symbols = symbols or scale
+    assert symbols, "the legend has no symbols of its own"
+    assert len(drawn) == 5 and KEPT_LABEL in drawn
+    assert dict(zip(symbols["domain"], symbols["range"], strict=True)) == drawn
+
+
 def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
     monkeypatch.setenv("LACRIME_HOME", str(demo_home))
     choices = hourly_view.Choices("spring", "Friday", 18, exclude_default_times=True)
