@@ -4,6 +4,7 @@ LAPD area. Everything shown is the evaluation record stored with the model versi
 import streamlit as st
 
 from lacrime import comparison, evaluation_charts, ui
+from lacrime.hotspot_evaluation import ALLOCATIONS
 from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 ui.page_header(
@@ -140,9 +141,8 @@ def cost_per_area() -> None:
     spread = hotspots["allocation_modes"]
     columns = st.columns(len(spread))
     for column, (mode, row) in zip(columns, spread.items(), strict=True):
-        heading = "ranked city-wide" if mode == "citywide" else "quota per area"
         column.metric(
-            f"Areas never flagged, {heading}",
+            f"Areas never flagged, {ALLOCATIONS[mode].lower()}",
             f"{row['areas_without_flags']:,}",
             help="LAPD areas with no flagged cell in any evaluation week.",
         )

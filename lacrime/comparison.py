@@ -6,6 +6,8 @@ nothing, so what it shows is what chose the default models.
 
 import pandas as pd
 
+from lacrime.hotspot_evaluation import ALLOCATIONS
+
 DEFAULT_MARK = " (default)"
 KIND_LABELS = {"ml": "machine learning", "baseline": "baseline (plain rule)"}
 # (metric key in the evaluation, column heading), in the order the tables show them.
@@ -184,7 +186,7 @@ def area_ratios(evaluation: dict) -> pd.DataFrame:
         }
     )
     for mode in evaluation["allocations"]:
-        heading = "city-wide" if mode == "citywide" else mode
+        heading = ALLOCATIONS[mode].lower()
         out[f"Share of flagged cells, {heading}"] = [
             _number(v, percent=True) for v in table[f"{mode}_flag_share"]
         ]
