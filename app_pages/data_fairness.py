@@ -103,9 +103,8 @@ def data_quality() -> None:
 def area_spread() -> None:
     """How the current hotspot flags spread over the LAPD areas, both allocations."""
     st.header("How flagged cells spread over the LAPD areas")
-    version, _ = ui.model_version()
+    version = ui.show_model_version()
     if version is None:
-        st.info(ui.NO_MODEL)
         return
     forecaster = ui.artifact(HOTSPOTS)
     spread = hotspot_views.area_spread(
@@ -158,7 +157,8 @@ def area_spread() -> None:
         },
     )
     hotspot_eval = version.metadata["evaluation"]["hotspots"]
-    city, proportional = (hotspot_eval["allocation_modes"][mode] for mode in ALLOCATIONS)
+    modes = hotspot_eval["allocation_modes"]
+    city, proportional = modes["citywide"], modes["proportional"]
     columns = st.columns(3)
     columns[0].metric(
         f"PAI at {HEADLINE_COVERAGE:.0%}, city-wide",

@@ -13,7 +13,7 @@ import streamlit as st
 
 from lacrime import hotspot_views, maps, ui
 from lacrime.categories import GROUPS
-from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE
+from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE, metric_key
 from lacrime.hotspot_models import MODELS
 from lacrime.hotspots import to_geojson
 from lacrime.panel import DEFAULT_SHARE
@@ -226,10 +226,12 @@ caveat = "" if group is None else f" The evaluation covers all crime groups, not
 st.caption(
     f"**How good is it?** On the last {len(evaluation['eval_weeks'])} full weeks of the data, "
     f"each forecast from the weeks before it only, {model}'s {HEADLINE_COVERAGE:.0%} of cells "
-    f"held {metrics_of['hit_rate_5']['mean']:.0%} of the week's crimes city-wide: a PAI at "
-    f"{HEADLINE_COVERAGE:.0%} of {metrics_of['pai_5']['mean']:.2f} (crime caught per share of "
-    f"area flagged; 1 = no better than chance), "
-    f"{metrics_of['pai_5_proportional']['mean']:.2f} with proportional allocation. "
+    f"held {metrics_of[metric_key('hit_rate', HEADLINE_COVERAGE)]['mean']:.0%} of the week's "
+    f"crimes city-wide: a PAI at {HEADLINE_COVERAGE:.0%} of "
+    f"{metrics_of[metric_key('pai', HEADLINE_COVERAGE)]['mean']:.2f} (crime caught per share "
+    "of area flagged; 1 = no better than chance), "
+    f"{metrics_of[metric_key('pai', HEADLINE_COVERAGE, 'proportional')]['mean']:.2f} with "
+    "proportional allocation. "
     f"{evaluation['verdict']}{caveat}"
 )
 

@@ -203,10 +203,16 @@ def lag_chart(lag: pd.DataFrame) -> alt.LayerChart:
     )
 
 
+def allocation_colours(modes: dict[str, str]) -> dict[str, str]:
+    """The colour of each allocation mode's label (`modes`: name to label), the same on every
+    chart that compares the modes."""
+    return dict(zip(modes.values(), (BLUE, PALETTE[1]), strict=True))
+
+
 def area_ratio_chart(spread: pd.DataFrame, modes: dict[str, str]) -> alt.LayerChart:
     """Each area's share of flagged cells over its share of crime, one bar per allocation mode
     (`modes`: name to label), areas in the table's order, with lines at 0.5, 1 and 2."""
-    labels = dict(zip(modes.values(), (BLUE, PALETTE[1]), strict=False))
+    labels = allocation_colours(modes)
     frame = pd.concat(
         [
             pd.DataFrame(

@@ -139,7 +139,8 @@ def hotspot_share(evaluation: dict) -> float:
 
 
 def confusion_matrices(evaluation: dict) -> dict[str, pd.DataFrame]:
-    """Each model's cell-weeks by actual (rows) and flagged (columns) class, summed over weeks."""
+    """Each model's cell-weeks by actual (rows) and flagged (columns) class, summed over weeks;
+    the axes' names say which is which."""
     names = {"hotspot": "hotspot", "non_hotspot": "not a hotspot"}
     out = {}
     for name in model_order(evaluation):
@@ -147,8 +148,8 @@ def confusion_matrices(evaluation: dict) -> dict[str, pd.DataFrame]:
         labels = [names.get(x, x) for x in confusion["labels"]]
         out[name] = pd.DataFrame(
             confusion["matrix"],
-            index=pd.Index([f"actual {x}" for x in labels], name="actual"),
-            columns=pd.Index([f"flagged {x}" for x in labels], name="flagged"),
+            index=pd.Index(labels, name="actual"),
+            columns=pd.Index(labels, name="flagged"),
         )
     return out
 

@@ -13,7 +13,7 @@ import json
 import altair as alt
 import pandas as pd
 
-from lacrime.charts import BLACK, BLUE, GREY, HOUR_AXIS, PALETTE, colour, series_colours
+from lacrime.charts import BLACK, GREY, HOUR_AXIS, allocation_colours, colour, series_colours
 from lacrime.comparison import DEFAULT_MARK
 from lacrime.hotspot_evaluation import ALLOCATIONS
 
@@ -191,13 +191,7 @@ def confusion_chart(matrices: dict[str, pd.DataFrame], default: str) -> alt.Face
     for name, matrix in matrices.items():
         share = matrix.div(matrix.sum(axis=1).replace(0, 1), axis=0)
         cells = pd.DataFrame({"count": matrix.stack(), "share": share.stack()}).reset_index()
-        frames.append(
-            cells.assign(
-                model=name,
-                actual=cells["actual"].str.removeprefix("actual "),
-                flagged=cells["flagged"].str.removeprefix("flagged "),
-            )
-        )
+        frames.append(cells.assign(model=name))
     frame = pd.concat(frames, ignore_index=True)
     frame["text"] = [
         f"{count:,}\n{share:.0%}"
@@ -207,10 +201,10 @@ def confusion_chart(matrices: dict[str, pd.DataFrame], default: str) -> alt.Face
     base = alt.Chart(width=alt.Step(90), height=alt.Step(56)).encode(
         x=alt.X(
             "flagged:N",
-            sort=[c.removeprefix("flagged ") for c in first.columns],
+            sort=list(first.columns),
             title="flagged as",
         ).axis(labelAngle=0),
-        y=alt.Y("actual:N", sort=[r.removeprefix("actual ") for r in first.index], title="actual"),
+        y=alt.Y("actual:N", sort=list(first.index), title="actual"),
         tooltip=[
             alt.Tooltip("model:N"),
             alt.Tooltip("actual:N"),
@@ -277,9 +271,7 @@ def allocation_chart(modes: pd.DataFrame, default: str) -> alt.LayerChart:
             alt.Tooltip("pai_5:Q", title="PAI", format=".2f"),
         ],
     )
-    bars = base.mark_bar().encode(
-        color=colour("allocation", dict(zip(ALLOCATIONS.values(), (BLUE, PALETTE[1]), strict=True)))
-    )
+    bars = base.mark_bar().encode(color=colour("allocation", allocation_colours(ALLOCATIONS)))
     return alt.layer(
         bars, base.mark_text(dy=-7).encode(text=alt.Text("pai_5:Q", format=".2f")), data=frame
     )

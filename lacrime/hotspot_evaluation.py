@@ -132,6 +132,13 @@ def coverage_curve(risk: np.ndarray, cells: pd.Index, counts: np.ndarray, crimes
     return {"hit_rate": hit, "pai": hit / (k / len(cells)), "pei_star": pei}
 
 
+def metric_key(metric: str, coverage: float, allocation: str = "citywide") -> str:
+    """The name an evaluation stores a hit measure under: `pai_5` for PAI at 5% city-wide,
+    `pai_5_proportional` with proportional allocation."""
+    suffix = "" if allocation == "citywide" else f"_{allocation}"
+    return f"{metric}_{round(coverage * 100)}{suffix}"
+
+
 def evaluation_weeks(frame: pd.DataFrame, n: int) -> list[pd.Timestamp]:
     """Mondays of the last `n` full Monday-Sunday weeks of occurrence in `frame`."""
     last_monday = last_full_sunday(frame["occurred_at"].max().normalize()) - pd.Timedelta(days=6)
@@ -252,9 +259,8 @@ def _evaluate_week(
                 flags = flag_cells(
                     risk, grid.cells, coverage, allocation=mode, area_weights=area_weights
                 )
-                suffix = f"{round(coverage * 100)}" + ("" if mode == "citywide" else f"_{mode}")
                 for metric, value in hit_metrics(counts, flags, crimes).items():
-                    values[f"{metric}_{suffix}"] = value
+                    values[metric_key(metric, coverage, mode)] = value
                 if coverage == HEADLINE_COVERAGE:
                     allocation[mode] = (
                         pd.Series(flags.astype("int64"), index=areas.to_numpy())
@@ -310,7 +316,7 @@ def _summary(rows: list[dict], allocations: Sequence[str]) -> dict:
         "allocation": _allocation_table(shares),
         "allocation_modes": {
             mode: {
-                "pai_5": stats["pai_5" + ("" if mode == "citywide" else f"_{mode}")]["mean"],
+                "pai_5": stats[metric_key("pai", HEADLINE_COVERAGE, mode)]["mean"],
                 **_ratio_range(shares, mode),
             }
             for mode in allocations

@@ -92,9 +92,9 @@ def parse_season(season: object) -> str:
     return key
 
 
-def pick(value: str | None, known: list[str] | tuple[str, ...], what: str) -> str | None:
-    """The known spelling of `value`, matched case-insensitively, so a command line or a shared
-    link may spell a name in any case; None (city-wide, every group) stays None."""
+def _pick(value: str | None, known: list[str] | tuple[str, ...], what: str) -> str | None:
+    """The known spelling of `value`, matched case-insensitively, so the command line may spell
+    a name in any case; None (city-wide, every group) stays None."""
     if value is None:
         return None
     names = {name.lower(): name for name in known}
@@ -133,13 +133,13 @@ def genuine_shares(time_occ: pd.Series) -> dict[int, float]:
     return shares
 
 
-def _hour_weights(frame: pd.DataFrame, exclude_default_times: bool) -> pd.DataFrame:
+def _hour_weights(frame: pd.DataFrame, shares: dict[int, float] | None) -> pd.DataFrame:
     """One row per report and hour it counts in, with the weight it counts for.
 
-    With `exclude_default_times`, a report at a default time (the portal's "unknown") keeps
-    its `genuine_shares` weight in its own hour and spreads the rest evenly over the 24 hours
-    of its date: daily totals and area shares stay those of the full data, and only the fake
-    noon and midnight peaks go.
+    With `shares` (default times left out), a report at a default time (the portal's
+    "unknown") keeps its share's weight in its own hour and spreads the rest evenly over the
+    24 hours of its date: daily totals and area shares stay those of the full data, and only
+    the fake noon and midnight peaks go.
     """
     occurred = frame["occurred_at"]
     reports = pd.DataFrame(
@@ -151,11 +151,11 @@ def _hour_weights(frame: pd.DataFrame, exclude_default_times: bool) -> pd.DataFr
             "weight": 1.0,
         }
     )
-    if not exclude_default_times:
+    if shares is None:
         return reports
     time_occ = frame["time_occ"]
     unknown = time_occ.isin(DEFAULT_TIMES).to_numpy()
-    kept = time_occ[unknown].map(genuine_shares(time_occ)).to_numpy(dtype="float64")
+    kept = time_occ[unknown].map(shares).to_numpy(dtype="float64")
     own_hour = reports[unknown].assign(weight=kept)
     spread = reports[unknown].loc[lambda r: r.index.repeat(24)]
     spread = spread.assign(
@@ -178,16 +178,21 @@ def _calendar(dates: pd.DatetimeIndex) -> pd.DataFrame:
 def _scoped(
     frame: pd.DataFrame, area: str | None, crime_group: str | None, exclude_default_times: bool
 ) -> tuple[str | None, str | None, pd.DataFrame]:
-    """The known spelling of the area and crime group, and the hour weights of their reports."""
+    """The known spelling of the area and crime group, and the hour weights of their reports.
+
+    How many default-time reports are "unknown" is measured on the whole frame, which has the
+    counts to measure it; the scope is taken before weighting, so only its reports are spread.
+    """
     _check_frame(frame)
-    area = pick(area, frame["area_name"].unique().tolist(), "area")
-    crime_group = pick(crime_group, GROUPS, "crime group")
-    weights = _hour_weights(frame, exclude_default_times)
+    area = _pick(area, frame["area_name"].unique().tolist(), "area")
+    crime_group = _pick(crime_group, GROUPS, "crime group")
+    shares = genuine_shares(frame["time_occ"]) if exclude_default_times else None
+    scoped = frame
     if area is not None:
-        weights = weights[weights["area_name"] == area]
+        scoped = scoped[scoped["area_name"] == area]
     if crime_group is not None:
-        weights = weights[weights["crime_group"] == crime_group]
-    return area, crime_group, weights
+        scoped = scoped[scoped["crime_group"] == crime_group]
+    return area, crime_group, _hour_weights(scoped, shares)
 
 
 def _counts(weights: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
@@ -574,7 +579,7 @@ class HourlyBundle:
     @staticmethod
     def _within(asked: str | None, scope: str | None, known: list | tuple, what: str) -> str | None:
         if scope is None:
-            return pick(asked, known, what)
+            return _pick(asked, known, what)
         if asked is not None and str(asked).strip().lower() != scope.lower():
             raise LacrimeError(
                 f"these models were trained for {what} {scope!r} only, "

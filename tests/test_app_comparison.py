@@ -220,7 +220,7 @@ def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -
         for column in ("observed", *result["models"]):
             assert fit.data[column].tolist() == [row[column] for row in result["by_hour"]]
         kinds = {m: "baseline" if m == "baseline" else "model" for m in result["models"]}
-        in_table_order = [c for c in fit.data.columns if c in kinds]
+        in_table_order = [m.removesuffix(comparison.DEFAULT_MARK) for m in table["Model"]]
         check_model_lines(fit, in_table_order, result["default_model"], kinds)
     assert stored[HOURLY]["holdout"]["start"] in markdown
 
