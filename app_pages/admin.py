@@ -1,21 +1,20 @@
 """Admin: refresh the data, retrain and promote the models, edit the exclusion list; behind a
 sign-in.
 
-Layout only. The sign-in rules live in `lacrime.auth`; every action is a function of
-`lacrime.jobs` that checks the sign-in again itself and writes the audit log.
+Layout only. Every action is a function of `lacrime.app.admin` (from `lacrime.ops.admin`)
+that checks the sign-in again itself and writes the audit log.
 """
 
 from collections.abc import Callable
 
 import streamlit as st
 
-from lacrime import audit, auth, jobs, registry, summaries, ui
-from lacrime.errors import LacrimeError
+from lacrime.app import admin, summaries, ui
 
 NO_PASSWORD = (
     "Admin actions are off: no administrator password is set. To turn them on, run "
     "`lacrime set-admin-password` on the server, then reload this page. (Or set the "
-    f"environment variable `{auth.HASH_ENV}`, or `{auth.SECRET_KEY}` in "
+    f"environment variable `{admin.HASH_ENV}`, or `{admin.SECRET_KEY}` in "
     "`.streamlit/secrets.toml`, to the hash that command writes.)"
 )
 POLL_S = 2
@@ -24,7 +23,7 @@ manifest = ui.page_header(
     "Admin", "Refresh the data, retrain the models and edit the exclusion list."
 )
 address = st.context.ip_address
-gate = auth.Gate(st.session_state, client=address if isinstance(address, str) else None)
+gate = admin.Gate(st.session_state, client=address if isinstance(address, str) else None)
 
 
 def sign_in_form(encoded: str) -> None:
@@ -35,7 +34,7 @@ def sign_in_form(encoded: str) -> None:
         password = st.text_input("Administrator password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        attempt = jobs.sign_in(gate, password, encoded)
+        attempt = admin.sign_in(gate, password, encoded)
         if attempt.ok:
             st.rerun()
         st.error(attempt.message, icon=":material/lock:")
@@ -52,34 +51,31 @@ def signed_in_bar() -> None:
     )
     if right.button("Sign out", icon=":material/logout:", width="stretch"):
         drop_upload_preview()
-        jobs.sign_out(gate)
+        admin.sign_out(gate)
         for key in [k for k in st.session_state if str(k).startswith("admin_")]:
             del st.session_state[key]
         st.rerun()
 
 
-def checked(source_id: str, check: Callable[[], dict]) -> dict:
+def checked(source_id: str, check: Callable[[], admin.Preview]) -> dict:
     """A source's preview (read, validated and cleaned), or the one-line reason it was refused,
     remembered under the source's id so a rerun does not read the file again."""
-    try:
-        return {"id": source_id, "preview": check()}
-    except LacrimeError as exc:
-        return {"id": source_id, "error": str(exc)}
+    preview, error = admin.attempt(check)
+    return {"id": source_id, "error": error} if error else {"id": source_id, "preview": preview}
 
 
 def act(action, *args, success: str | None = None, **kwargs) -> object:
     """Run an admin action, showing a refusal as its one-line message."""
-    try:
-        result = action(gate, *args, **kwargs)
-    except LacrimeError as exc:
-        st.error(str(exc), icon=":material/error:")
+    result, error = admin.attempt(action, gate, *args, **kwargs)
+    if error:
+        st.error(error, icon=":material/error:")
         return None
     if success:
         st.toast(success, icon=":material/check_circle:")
     return result
 
 
-def preview_panel(key: str, preview: jobs.Preview) -> None:
+def preview_panel(key: str, preview: admin.Preview) -> None:
     """The cleaning report of a file not yet in use, and the choice to use it or not."""
     report = preview.report
     st.markdown(f"**Preview of `{preview.name}`**: nothing has changed yet.")
@@ -95,12 +91,12 @@ def preview_panel(key: str, preview: jobs.Preview) -> None:
     buttons = st.container(horizontal=True)
     if buttons.button("Accept: make it the dataset in use", key=f"{key}_accept", type="primary"):
         with st.spinner("Ingesting: validating, cleaning and swapping the dataset in"):
-            manifest = act(jobs.accept, preview)
+            manifest = act(admin.accept, preview)
         if manifest:
             st.session_state[key] = {"id": st.session_state[key]["id"], "done": manifest}
             st.rerun()
     if buttons.button("Cancel", key=f"{key}_cancel"):
-        act(jobs.cancel, preview)
+        act(admin.cancel, preview)
         st.session_state[key] = {"id": st.session_state[key]["id"], "cancelled": True}
         st.rerun()
 
@@ -125,7 +121,7 @@ def drop_upload_preview() -> None:
     """Remove the copy of an upload that was previewed but neither accepted nor cancelled."""
     state = st.session_state.pop("admin_upload_state", None) or {}
     if "preview" in state:
-        act(jobs.cancel, state["preview"])
+        act(admin.cancel, state["preview"])
 
 
 def data_tab() -> None:
@@ -148,7 +144,7 @@ def data_tab() -> None:
         with st.spinner(f"Reading and cleaning {uploaded.name}"):
             state = checked(
                 uploaded.file_id,
-                lambda: jobs.check_upload(
+                lambda: admin.check_upload(
                     gate, uploaded.name, uploaded, max_bytes=limit_mb * 2**20
                 ),
             )
@@ -157,15 +153,15 @@ def data_tab() -> None:
         outcome_panel("admin_upload_state")
 
     st.subheader("Download the latest data from the portal")
-    job = jobs.latest_job(jobs.FETCH)
-    if job and job["state"] in jobs.RUNNING:
+    job = admin.latest_job(admin.FETCH)
+    if job and job["state"] in admin.RUNNING:
         download_progress(job["job_id"])
         return
     st.caption(
         "The full export (about 250 MB) downloads in the background; you see its cleaning "
         "report and choose whether to use it before anything changes."
     )
-    if st.button("Download from the portal", icon=":material/download:") and act(jobs.start_fetch):
+    if st.button("Download from the portal", icon=":material/download:") and act(admin.start_fetch):
         st.rerun()
     if not job or job.get("resolution"):
         return
@@ -175,7 +171,7 @@ def data_tab() -> None:
     state = st.session_state.get("admin_fetch_state") or {}
     if state.get("id") != job["job_id"]:
         with st.spinner("Reading and cleaning the download"):
-            state = checked(job["job_id"], lambda: jobs.check_download(gate, job))
+            state = checked(job["job_id"], lambda: admin.check_download(gate, job))
         st.session_state["admin_fetch_state"] = state
     outcome_panel("admin_fetch_state")
 
@@ -183,10 +179,10 @@ def data_tab() -> None:
 @st.fragment(run_every=POLL_S)
 def download_progress(job_id: str) -> None:
     with ui.guard():
-        job = jobs.job_status(job_id)
-        if job["state"] not in jobs.RUNNING or not gate.signed_in():
+        job = admin.job_status(job_id)
+        if job["state"] not in admin.RUNNING or not gate.signed_in():
             st.rerun(scope="app")
-        received = jobs.downloaded_bytes(job)
+        received = admin.downloaded_bytes(job)
         st.progress(0.0, text=f"Downloading from {job['url']}: {received / 2**20:,.1f} MB so far")
         st.caption("The export is about 250 MB. You can leave this page; the download goes on.")
 
@@ -194,8 +190,8 @@ def download_progress(job_id: str) -> None:
 @st.fragment(run_every=POLL_S)
 def training_progress(job_id: str) -> None:
     with ui.guard():
-        job = jobs.job_status(job_id)
-        if job["state"] not in jobs.RUNNING or not gate.signed_in():
+        job = admin.job_status(job_id)
+        if job["state"] not in admin.RUNNING or not gate.signed_in():
             st.rerun(scope="app")
         number, count = job.get("step_number", 0), job.get("step_count", 1)
         step = job.get("step", "starting the training process")
@@ -214,8 +210,8 @@ def models_tab() -> None:
     current = ui.show_model_version()
 
     st.subheader("Retrain")
-    job = jobs.latest_job(jobs.TRAIN, jobs.REINGEST)
-    running = bool(job and job["state"] in jobs.RUNNING)
+    job = admin.latest_job(admin.TRAIN, admin.REINGEST)
+    running = bool(job and job["state"] in admin.RUNNING)
     if running:
         training_progress(job["job_id"])
     elif job and job["state"] == "failed" and not job.get("resolution"):
@@ -227,24 +223,24 @@ def models_tab() -> None:
     retrain = st.button(
         "Retrain on the dataset in use", icon=":material/model_training:", disabled=running
     )
-    if retrain and act(jobs.start_training):
+    if retrain and act(admin.start_training):
         st.rerun()
 
-    new = jobs.pending_version(job)
+    new = admin.pending_version(job)
     if new is not None:
         st.markdown(f"**New version `{new.version}` is ready.** Compare it with the one in use:")
-        ui.show_table(jobs.comparison(current, new))
+        ui.show_table(admin.comparison(current, new))
         buttons = st.container(horizontal=True)
         if buttons.button("Promote: make it the version in use", type="primary"):
-            act(jobs.promote, new.version, job["job_id"], success=f"{new.version} is in use")
+            act(admin.promote, new.version, job["job_id"], success=f"{new.version} is in use")
             st.rerun()
         if buttons.button("Discard"):
-            act(jobs.discard, new.version, job["job_id"], success=f"{new.version} was deleted")
+            act(admin.discard, new.version, job["job_id"], success=f"{new.version} was deleted")
             st.rerun()
 
     st.subheader("Versions")
-    versions = registry.list_versions()
-    table = jobs.versions_table(versions)
+    versions = admin.list_versions()
+    table = admin.versions_table(versions)
     if table.empty:
         st.info("No model versions yet.")
         return
@@ -257,12 +253,12 @@ def models_tab() -> None:
         left, right = st.columns([3, 2], vertical_alignment="bottom")
         chosen = left.selectbox("Roll back (or forward) to another stored version", choices)
         if right.button("Make this version the one in use", icon=":material/history:"):
-            act(jobs.rollback, chosen, success=f"{chosen} is in use")
+            act(admin.rollback, chosen, success=f"{chosen} is in use")
             st.rerun()
 
 
 def exclusions_tab() -> None:
-    options, selected = jobs.exclusion_choices(manifest, ui.reports()["crm_cd_desc"].unique())
+    options, selected = admin.exclusion_choices(manifest, ui.reports()["crm_cd_desc"].unique())
     st.markdown(
         "Crime types on this list are left out of every model, forecast and map because their "
         "reports mostly show where police look. The choices are the crime types of the dataset "
@@ -275,7 +271,7 @@ def exclusions_tab() -> None:
             placeholder="e.g. reports follow enforcement operations rather than victims",
         )
         saved = st.form_submit_button("Save the list", type="primary")
-    if saved and act(jobs.save_excluded_types, options, chosen, reason, success="List saved"):
+    if saved and act(admin.save_excluded_types, options, chosen, reason, success="List saved"):
         st.rerun()
     if not ui.exclusions_stale(manifest):
         return
@@ -284,7 +280,7 @@ def exclusions_tab() -> None:
         "from the next ingest and training: re-ingest the data, then retrain and promote.",
         icon=":material/info:",
     )
-    source = jobs.reingest_source(manifest)
+    source = admin.reingest_source(manifest)
     if source is None:
         st.markdown(
             f"The dataset's source (`{manifest['source']}`) is not a file on this server any "
@@ -292,17 +288,17 @@ def exclusions_tab() -> None:
             "tab (or run `lacrime ingest FILE` or `lacrime demo`), then retrain."
         )
     elif st.button(f"Re-ingest `{source[0].name}` with the new list, then retrain") and act(
-        jobs.start_reingest, *source
+        admin.start_reingest, *source
     ):
         st.rerun()
 
 
 def audit_tab() -> None:
-    entries = audit.latest(50)
+    entries = admin.audit_log(50)
     if not entries:
         st.info("No admin actions recorded yet.")
         return
-    st.caption(f"The latest {len(entries)} entries, newest first, from `{audit.audit_path()}`.")
+    st.caption(f"The latest {len(entries)} entries, newest first, from `{admin.audit_path()}`.")
     st.dataframe(
         entries,
         hide_index=True,
@@ -319,7 +315,7 @@ def audit_tab() -> None:
     )
 
 
-configured = auth.configured_hash(st.secrets)
+configured = admin.configured_hash(st.secrets)
 if configured is None:
     st.warning(NO_PASSWORD, icon=":material/lock:")
 elif not gate.signed_in():

@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from lacrime import charts, hotspot_views, summaries, ui
-from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE
-from lacrime.train import HOTSPOTS
+from lacrime.app import charts, summaries, ui
+from lacrime.app import hotspots as hotspot_views
 
 manifest = ui.page_header(
     "Data & fairness",
@@ -103,28 +102,28 @@ def data_quality() -> None:
 def area_spread() -> None:
     """How the current hotspot flags spread over the LAPD areas, both allocations."""
     st.header("How flagged cells spread over the LAPD areas")
-    version = ui.show_model_version()
-    if version is None:
+    if ui.show_model_version() is None:
         return
-    forecaster = ui.artifact(HOTSPOTS)
+    forecaster = ui.stored_forecaster()
+    headline, allocations = hotspot_views.HEADLINE_COVERAGE, hotspot_views.ALLOCATIONS
     spread = hotspot_views.area_spread(
-        {mode: forecaster.forecast(HEADLINE_COVERAGE, mode) for mode in ALLOCATIONS}
+        {mode: forecaster.forecast(headline, mode) for mode in allocations}
     )
     st.markdown(
         "Flagging the riskiest cells city-wide sends attention where crime concentrates, which can "
         "pile patrols into a few areas and leave others with almost none; and more patrols find "
         "more crime, which feeds the next forecast. Here is the current hotspot forecast "
-        f"({hotspot_views.week_label(forecaster.as_of)}, {HEADLINE_COVERAGE:.0%} of the cells) "
+        f"({hotspot_views.week_label(forecaster.as_of)}, {headline:.0%} of the cells) "
         f"spread over the {len(spread)} LAPD areas, against each area's share of the reports of "
         "the 4 weeks before it, for both allocations: city-wide, and proportional (each area "
         "gets a quota of flags by its share of those reports)."
     )
-    lines = hotspot_views.imbalance_lines(spread, ALLOCATIONS)
+    lines = hotspot_views.imbalance_lines(spread, allocations)
     if lines:
         st.warning("\n\n".join(lines), icon=":material/warning:")
     else:
         st.success("Every area gets between half and twice its share of crime in flags.")
-    st.altair_chart(charts.area_ratio_chart(spread, ALLOCATIONS))
+    st.altair_chart(charts.area_ratio_chart(spread, allocations))
     st.caption(
         "Per area, its share of the flagged cells divided by its share of the reports: 1 (the "
         "middle dashed line) is in proportion; the outer lines mark half and twice its share. "
@@ -147,7 +146,7 @@ def area_spread() -> None:
                     format=fmt,
                     help=f"{label} allocation: {explained}.",
                 )
-                for mode, label in ALLOCATIONS.items()
+                for mode, label in allocations.items()
                 for column, title, fmt, explained in (
                     ("flagged", "Cells", "%d", "the area's flagged cells"),
                     ("flag_share", "Share", "percent", "the area's share of all flagged cells"),
@@ -156,35 +155,35 @@ def area_spread() -> None:
             },
         },
     )
-    hotspot_eval = version.metadata["evaluation"]["hotspots"]
-    modes = hotspot_eval["allocation_modes"]
+    hotspot_eval = ui.record().evaluation.hotspots
+    modes = hotspot_eval.allocation_modes
     city, proportional = modes["citywide"], modes["proportional"]
     columns = st.columns(3)
     columns[0].metric(
-        f"PAI at {HEADLINE_COVERAGE:.0%}, city-wide",
-        f"{city['pai_5']:.2f}",
+        f"PAI at {headline:.0%}, city-wide",
+        f"{city.pai_5:.2f}",
         help="Share of the week's crimes in the flagged cells per share of cells flagged, mean "
         "over the evaluation weeks.",
     )
     columns[1].metric(
-        f"PAI at {HEADLINE_COVERAGE:.0%}, proportional",
-        f"{proportional['pai_5']:.2f}",
+        f"PAI at {headline:.0%}, proportional",
+        f"{proportional.pai_5:.2f}",
         help="The same, with each area's flags set by its share of recent reports.",
     )
     columns[2].metric(
         "Crime caught, proportional vs city-wide",
-        f"{proportional['pai_5'] / city['pai_5'] - 1:+.0%}",
+        f"{proportional.pai_5 / city.pai_5 - 1:+.0%}",
         help="The cost of spreading the flags by area: the change in crime inside the flagged "
         "cells, for the same number of cells.",
     )
     st.caption(
-        f"From the evaluation of the default model, {hotspot_eval['default_model']}, on the last "
-        f"{len(hotspot_eval['eval_weeks'])} full weeks, each forecast from the weeks before it "
-        f"only. Over those weeks, city-wide flags gave areas from {city['min_area_ratio']:.1f} to "
-        f"{city['max_area_ratio']:.1f} times their share of crime and left "
-        f"{city['areas_without_flags']} without any; proportional flags from "
-        f"{proportional['min_area_ratio']:.1f} to {proportional['max_area_ratio']:.1f} times, "
-        f"leaving {proportional['areas_without_flags']} without any."
+        f"From the evaluation of the default model, {hotspot_eval.default_model}, on the last "
+        f"{len(hotspot_eval.eval_weeks)} full weeks, each forecast from the weeks before it "
+        f"only. Over those weeks, city-wide flags gave areas from {city.min_area_ratio:.1f} to "
+        f"{city.max_area_ratio:.1f} times their share of crime and left "
+        f"{city.areas_without_flags} without any; proportional flags from "
+        f"{proportional.min_area_ratio:.1f} to {proportional.max_area_ratio:.1f} times, "
+        f"leaving {proportional.areas_without_flags} without any."
     )
 
 

@@ -11,13 +11,8 @@ import json
 
 import streamlit as st
 
-from lacrime import hotspot_views, maps, ui
-from lacrime.categories import GROUPS
-from lacrime.hotspot_evaluation import ALLOCATIONS, HEADLINE_COVERAGE, metric_key
-from lacrime.hotspot_models import MODELS
-from lacrime.hotspots import to_geojson
-from lacrime.panel import DEFAULT_SHARE
-from lacrime.train import HOTSPOTS
+from lacrime.app import hotspots as hotspot_views
+from lacrime.app import maps, ui
 
 manifest = ui.page_header(
     "Hotspot map",
@@ -27,9 +22,9 @@ manifest = ui.page_header(
 version = ui.show_model_version()
 if version is None:
     st.stop()
-stored = ui.artifact(HOTSPOTS)
-evaluation = version.metadata["evaluation"]["hotspots"]
-default_model = evaluation["default_model"]
+stored = ui.stored_forecaster()
+evaluation = ui.record().evaluation.hotspots
+default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
@@ -46,8 +41,8 @@ as_of = top[0].selectbox(
 )
 model = top[1].selectbox(
     "Model",
-    list(MODELS),
-    index=list(MODELS).index(default_model),
+    hotspot_views.MODEL_NAMES,
+    index=hotspot_views.MODEL_NAMES.index(default_model),
     key="hotspot_model",
     bind="query-params",
     format_func=lambda m: f"{m} (default)" if m == default_model else m,
@@ -56,7 +51,7 @@ model = top[1].selectbox(
 )
 group = top[2].selectbox(
     "Crime group",
-    [None, *GROUPS],
+    [None, *hotspot_views.GROUPS],
     key="hotspot_group",
     bind="query-params",
     format_func=lambda g: "All crime groups" if g is None else g,
@@ -67,15 +62,15 @@ coverage = controls[0].slider(
     "Coverage: share of the city's cells to flag",
     1,
     10,
-    round(DEFAULT_SHARE * 100),
+    round(hotspot_views.DEFAULT_SHARE * 100),
     format="%d%%",
     key="hotspot_coverage",
     bind="query-params",
 )
 allocation = controls[1].radio(
     "Allocation",
-    list(ALLOCATIONS),
-    format_func=ALLOCATIONS.get,
+    list(hotspot_views.ALLOCATIONS),
+    format_func=hotspot_views.ALLOCATIONS.get,
     horizontal=True,
     key="hotspot_allocation",
     bind="query-params",
@@ -184,7 +179,7 @@ with right:
     )
     downloads[1].download_button(
         "Flagged cells (GeoJSON)",
-        json.dumps(to_geojson(flagged)),
+        json.dumps(hotspot_views.to_geojson(flagged)),
         file_name=f"{name}.geojson",
         mime="application/geo+json",
         icon=":material/download:",
@@ -211,7 +206,7 @@ if forecaster is not stored:
 st.caption(
     "**Risk** is a ranking score, not a probability: it orders the cells from the most to the "
     "least likely to be a hotspot next week (among the busiest "
-    f"{evaluation['share']:.0%} of cells by reports). A cell's colour is its rank among all "
+    f"{evaluation.share:.0%} of cells by reports). A cell's colour is its rank among all "
     "cells, in fixed classes, so it does not change with coverage, allocation or area."
 )
 st.caption(
@@ -221,18 +216,18 @@ st.caption(
     "reports** in flagged cells is how much of last week's (last 4 weeks') crime occurred "
     "in them: how concentrated recent crime is there, not a forecast of next week's."
 )
-metrics_of = evaluation["models"][model]["metrics"]
+scores = evaluation.models[model]
+headline = hotspot_views.HEADLINE_COVERAGE
 caveat = "" if group is None else f" The evaluation covers all crime groups, not {group} alone."
 st.caption(
-    f"**How good is it?** On the last {len(evaluation['eval_weeks'])} full weeks of the data, "
-    f"each forecast from the weeks before it only, {model}'s {HEADLINE_COVERAGE:.0%} of cells "
-    f"held {metrics_of[metric_key('hit_rate', HEADLINE_COVERAGE)]['mean']:.0%} of the week's "
-    f"crimes city-wide: a PAI at {HEADLINE_COVERAGE:.0%} of "
-    f"{metrics_of[metric_key('pai', HEADLINE_COVERAGE)]['mean']:.2f} (crime caught per share "
+    f"**How good is it?** On the last {len(evaluation.eval_weeks)} full weeks of the data, "
+    f"each forecast from the weeks before it only, {model}'s {headline:.0%} of cells "
+    f"held {scores.metric('hit_rate').mean:.0%} of the week's crimes city-wide: a PAI at "
+    f"{headline:.0%} of {scores.metric('pai').mean:.2f} (crime caught per share "
     "of area flagged; 1 = no better than chance), "
-    f"{metrics_of[metric_key('pai', HEADLINE_COVERAGE, 'proportional')]['mean']:.2f} with "
+    f"{scores.metric('pai', allocation='proportional').mean:.2f} with "
     "proportional allocation. "
-    f"{evaluation['verdict']}{caveat}"
+    f"{evaluation.verdict}{caveat}"
 )
 
 week_in_data = end <= last_day

@@ -6,9 +6,8 @@ control is bound to its query parameter, so a planner can share a view as a link
 
 import streamlit as st
 
-from lacrime import charts, hourly, hourly_view, ui
-from lacrime.categories import GROUPS
-from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+from lacrime.app import charts, ui
+from lacrime.app import hourly as hourly_view
 
 ui.page_header(
     "Hourly forecast",
@@ -18,14 +17,14 @@ ui.page_header(
 if ui.show_model_version() is None:
     st.stop()
 
-bundles = {False: ui.artifact(HOURLY), True: ui.artifact(HOURLY_NO_DEFAULT_TIMES)}
+bundles = {leave_out: ui.hourly_bundle(leave_out) for leave_out in (False, True)}
 kept = bundles[False]
 
 left, middle, right = st.columns([1, 1, 2])
 season = left.selectbox(
     "Season",
-    hourly.SEASONS,
-    index=hourly.SEASONS.index(hourly_view.latest_season(kept)),
+    hourly_view.SEASONS,
+    index=hourly_view.SEASONS.index(hourly_view.latest_season(kept)),
     key="hourly_season",
     bind="query-params",
     format_func=str.capitalize,
@@ -34,8 +33,8 @@ season = left.selectbox(
 )
 weekday = middle.selectbox(
     "Weekday",
-    hourly.WEEKDAYS,
-    index=hourly.WEEKDAYS.index(hourly_view.DEFAULT_WEEKDAY),
+    hourly_view.WEEKDAYS,
+    index=hourly_view.WEEKDAYS.index(hourly_view.DEFAULT_WEEKDAY),
     key="hourly_weekday",
     bind="query-params",
 )
@@ -58,7 +57,7 @@ area = left.selectbox(
 )
 group = middle.selectbox(
     "Crime group",
-    [hourly_view.UNSET, *GROUPS],
+    [hourly_view.UNSET, *hourly_view.GROUPS],
     key="hourly_crime_group",
     bind="query-params",
     format_func=lambda g: g or "All crime groups",
@@ -84,34 +83,26 @@ choices = hourly_view.Choices(
     season, weekday, hour, area or None, group or None, model or None, leave_out
 )
 
-result = hourly.forecast(
-    bundle,
-    hour=hour,
-    weekday=weekday,
-    season=season,
-    area=choices.area,
-    crime_group=choices.crime_group,
-    model=choices.model,
-)
+result = hourly_view.forecast_for(bundle, choices)
 metrics = st.columns([1, 1, 2])
 metrics[0].metric(
     f"Expected crimes, {hour:02d}:00–{hour:02d}:59",
-    hourly_view.format_count(result["expected"]),
-    help=f"Mean of model {result['model']} for this hour of this kind of day.",
+    hourly_view.format_count(result.expected),
+    help=f"Mean of model {result.model} for this hour of this kind of day.",
 )
 metrics[1].metric(
-    f"{result['interval_level']:.0%} of such hours",
-    f"{result['lower']:,} to {result['upper']:,}",
+    f"{result.interval_level:.0%} of such hours",
+    f"{result.lower:,} to {result.upper:,}",
     help="The range the count of one such hour falls in 9 times out of 10.",
 )
 metrics[2].markdown(hourly_view.forecast_sentence(result))
-for note in result["notes"]:
+for note in result.notes:
     st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
 
 st.subheader(f"A {season} {weekday}, hour by hour")
 counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
 day = hourly_view.day_table(bundle, counts, choices, kept_bundle=kept if leave_out else None)
-st.altair_chart(charts.hourly_curve_chart(day, hour, result["interval_level"]))
+st.altair_chart(charts.hourly_curve_chart(day, hour, result.interval_level))
 days = int(day["n_days"].max())
 observed = (
     f"Circles: the observed count of each hour averaged over the {days} {season} "
@@ -120,7 +111,7 @@ observed = (
     else f"No {season} {weekday} is in the data, so there are no observed averages to show."
 )
 st.caption(
-    f"Line: the forecast; band: the range {result['interval_level']:.0%} of such hours fall "
+    f"Line: the forecast; band: the range {result.interval_level:.0%} of such hours fall "
     f"in; diamond: the chosen hour. {observed}"
     + (
         " Dashed grey: the forecast with the 12:00 and 00:01 reports kept, whose noon and "

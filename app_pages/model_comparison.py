@@ -3,9 +3,8 @@ LAPD area. Everything shown is the evaluation record stored with the model versi
 
 import streamlit as st
 
-from lacrime import comparison, evaluation_charts, ui
-from lacrime.hotspot_evaluation import ALLOCATIONS
-from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+from lacrime.app import comparison, ui
+from lacrime.app import comparison_charts as evaluation_charts
 
 ui.page_header(
     "Model comparison",
@@ -19,11 +18,11 @@ if version is None:
     )
     st.stop()
 
-evaluation = version.metadata["evaluation"]
-hotspots = evaluation["hotspots"]
-default = hotspots["default_model"]
-kinds = {name: model["kind"] for name, model in hotspots["models"].items()}
-weeks = hotspots["eval_weeks"]
+evaluation = ui.record().evaluation
+hotspots = evaluation.hotspots
+default = hotspots.default_model
+kinds = hotspots.kinds()
+weeks = hotspots.eval_weeks
 
 
 def accuracy() -> None:
@@ -33,7 +32,7 @@ def accuracy() -> None:
         "a baseline (a plain rule)" if kinds[default] == "baseline" else "a machine-learning model"
     )
     st.success(
-        f"**The default hotspot model is {default}, {winner}.** {hotspots['verdict']}",
+        f"**The default hotspot model is {default}, {winner}.** {hotspots.verdict}",
         icon=":material/emoji_events:",
     )
     st.markdown(
@@ -41,7 +40,7 @@ def accuracy() -> None:
         f"(starting {', '.join(weeks)}): every week was forecast by models trained only on the "
         "weeks before it, as a forecast made on the Sunday before would be. Numbers are the mean "
         "± standard deviation over those weeks. Cells are H3 hexagons (resolution "
-        f"{hotspots['resolution']}). How a cell-week is labelled: {hotspots['label_rule']}."
+        f"{hotspots.resolution}). How a cell-week is labelled: {hotspots.label_rule}."
     )
     ui.show_table(comparison.models_table(hotspots))
     st.caption(
@@ -138,17 +137,17 @@ def cost_per_area() -> None:
         "by its share of the last 4 weeks' crimes spreads attention more evenly and usually "
         "costs some PAI. The bars show that cost for each model."
     )
-    spread = hotspots["allocation_modes"]
+    spread = hotspots.allocation_modes
     columns = st.columns(len(spread))
     for column, (mode, row) in zip(columns, spread.items(), strict=True):
         column.metric(
-            f"Areas never flagged, {ALLOCATIONS[mode].lower()}",
-            f"{row['areas_without_flags']:,}",
+            f"Areas never flagged, {comparison.ALLOCATIONS[mode].lower()}",
+            f"{row.areas_without_flags:,}",
             help="LAPD areas with no flagged cell in any evaluation week.",
         )
         column.caption(
-            f"Area ratios from {row['min_area_ratio']:.2f} to {row['max_area_ratio']:.2f} "
-            f"(PAI at 5% {row['pai_5']:.2f})."
+            f"Area ratios from {row.min_area_ratio:.2f} to {row.max_area_ratio:.2f} "
+            f"(PAI at 5% {row.pai_5:.2f})."
         )
     st.markdown(f"**Per LAPD area, default model {default}, 5% of the area flagged**")
     ui.show_table(comparison.area_ratios(hotspots))
@@ -161,26 +160,21 @@ def cost_per_area() -> None:
 def hourly_models() -> None:
     """The hourly models on their held-out weeks, with and without default times."""
     st.header("Hourly forecast models")
-    for name, heading in (
-        (HOURLY, "All reports"),
-        (HOURLY_NO_DEFAULT_TIMES, "Default times (12:00, 00:01) spread over the day"),
-    ):
-        result = evaluation[name]
+    for name, heading in comparison.HOURLY_VARIANTS.items():
+        result = getattr(evaluation, name)
         st.subheader(heading)
         st.markdown(
             f"{comparison.holdout_sentence(result)} The default is the model with the "
-            f"{result['selection_rule']}: **{result['default_model']}**."
+            f"{result.selection_rule}: **{result.default_model}**."
         )
         ui.show_table(comparison.hourly_table(result))
         st.altair_chart(
-            evaluation_charts.hourly_fit_chart(
-                comparison.hourly_fit(result), result["default_model"]
-            )
+            evaluation_charts.hourly_fit_chart(comparison.hourly_fit(result), result.default_model)
         )
         st.caption(
             f"Mean count per hour of the day over the held-out days: observed (circles) against "
             f"each model's forecast. Interval coverage is the share of held-out hours inside the "
-            f"{result['interval_level']:.0%} interval (near {result['interval_level']:.0%} is "
+            f"{result.interval_level:.0%} interval (near {result.interval_level:.0%} is "
             "right). A positive bias means the model expected more crimes than were reported, as "
             "it will when the held-out weeks are so recent that reports of them are still coming "
             "in."

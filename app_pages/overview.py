@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lacrime import charts, summaries, ui
+from lacrime.app import charts, summaries, ui
 
 manifest = ui.page_header(
     "Overview", "What this tool is for, the data and model in use, and the key figures."

@@ -29,7 +29,7 @@ def bare_read(path: str) -> None:
 
 
 def ingest(path: str) -> None:
-    from lacrime.dataset import ingest as run_ingest
+    from lacrime.data.dataset import ingest as run_ingest
 
     run_ingest(Path(path))
 
@@ -67,7 +67,7 @@ def main() -> None:
         child(*args.child)
         return
 
-    from lacrime.demo import write_demo_csv
+    from lacrime.data.demo import write_demo_csv
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["LACRIME_HOME"] = tmp

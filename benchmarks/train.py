@@ -25,7 +25,7 @@ from prepare import run_lacrime
 
 
 def plain_baseline() -> None:
-    from lacrime.dataset import load_dataset
+    from lacrime.data.dataset import load_dataset
 
     frame = load_dataset(columns=["occurred_at"])
     days = frame["occurred_at"].dt.normalize().nunique()
@@ -34,16 +34,16 @@ def plain_baseline() -> None:
 
 
 def train() -> None:
-    from lacrime.train import train as run_train
+    from lacrime.ops.train import train as run_train
 
     run_train()
 
 
 def forecast_latency() -> dict:
     """Load the hourly bundle from the registry, then time single forecasts."""
-    from lacrime import registry
-    from lacrime.hourly import forecast
-    from lacrime.train import HOURLY
+    from lacrime.hourly.forecast import forecast
+    from lacrime.ops import registry
+    from lacrime.ops.train import HOURLY
 
     start = time.perf_counter()
     bundle = registry.load_artifact(registry.current_version(), HOURLY)

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from support import ADMIN_PASSWORD
 
-from lacrime import auth
-from lacrime.clean import clean
 from lacrime.cli import main
-from lacrime.exclusions import load_exclusions
-from lacrime.load import read_reports
+from lacrime.data.clean import clean
+from lacrime.data.exclusions import load_exclusions
+from lacrime.data.load import read_reports
+from lacrime.ops import auth
 
 
 def _real_path() -> Path | None:

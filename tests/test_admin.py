@@ -13,9 +13,10 @@ from streamlit.testing.v1 import AppTest
 from support import ADMIN_PASSWORD
 from test_malformed import CORPUS, csv_bytes, portal_frame, tree_digest
 
-from lacrime import audit, auth, jobs, registry
-from lacrime.dataset import read_manifest
-from lacrime.exclusions import load_exclusions, override_file
+from lacrime.data.dataset import read_manifest
+from lacrime.data.exclusions import load_exclusions, override_file
+from lacrime.ops import admin, audit, auth, jobs, registry
+from lacrime.paths import data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -165,11 +166,11 @@ def test_actions_check_the_sign_in_themselves() -> None:
     good = io.BytesIO(csv_bytes(portal_frame()))
     before = state_digest(_home())
     attempts = [
-        lambda: jobs.start_training(forged),
-        lambda: jobs.start_fetch(forged, "http://127.0.0.1:9/never"),
-        lambda: jobs.check_upload(forged, "good.csv", good, max_bytes=2**30),
-        lambda: jobs.rollback(forged, "20240101T000000.000000Z-abcdef"),
-        lambda: jobs.save_excluded_types(forged, ["ARSON"], ["ARSON"], "test"),
+        lambda: admin.start_training(forged),
+        lambda: admin.start_fetch(forged, "http://127.0.0.1:9/never"),
+        lambda: admin.check_upload(forged, "good.csv", good, max_bytes=2**30),
+        lambda: admin.rollback(forged, "20240101T000000.000000Z-abcdef"),
+        lambda: admin.save_excluded_types(forged, ["ARSON"], ["ARSON"], "test"),
     ]
     for attempt in attempts:
         with pytest.raises(Exception, match="sign in on the Admin page first"):
@@ -195,7 +196,7 @@ def test_retrain_is_refused_while_another_training_holds_the_lock() -> None:
 
 
 def _home() -> Path:
-    return jobs.data_dir().parent
+    return data_dir().parent
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
@@ -247,8 +248,8 @@ def test_upload_is_previewed_then_accepted() -> None:
     manifest = read_manifest()
     assert manifest["dataset_id"] != before_manifest["dataset_id"]
     assert manifest["rows"] == kept and manifest["synthetic"] is False
-    assert Path(manifest["source"]) == jobs.uploads_dir() / "export.csv"
-    assert sorted(p.name for p in jobs.uploads_dir().iterdir()) == ["export.csv"]
+    assert Path(manifest["source"]) == admin.uploads_dir() / "export.csv"
+    assert sorted(p.name for p in admin.uploads_dir().iterdir()) == ["export.csv"]
     assert any(f"Dataset `{manifest['dataset_id']}` is in use" in s.value for s in at.success)
     assert [(e["action"], e["outcome"]) for e in audit.latest(2)] == [
         ("ingest", "ok"),

@@ -7,11 +7,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import vega_charts
 
-from lacrime import bootstrap, summaries, ui
+from lacrime.app import summaries, ui
 from lacrime.cli import main
-from lacrime.dataset import current_dir, has_dataset, read_manifest
-from lacrime.exclusions import load_exclusions, override_file
-from lacrime.registry import current_version_id
+from lacrime.data.dataset import current_dir, has_dataset, read_manifest
+from lacrime.data.exclusions import load_exclusions, override_file
+from lacrime.ops import bootstrap
+from lacrime.ops.registry import current_version_id
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 OVERVIEW = "app_pages/overview.py"

@@ -8,10 +8,11 @@ from streamlit.testing.v1 import AppTest
 from support import Chart, vega_charts
 from test_app_hourly import APP, checked
 
-from lacrime import comparison, registry, ui
-from lacrime.charts import GREY, series_colours
-from lacrime.hotspot_evaluation import ALLOCATIONS
-from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+from lacrime.app import comparison, ui
+from lacrime.app.charts import GREY, series_colours
+from lacrime.hotspots.flagging import ALLOCATIONS
+from lacrime.ops import registry
+from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES, Evaluations, record_of
 
 PAGE = "app_pages/model_comparison.py"
 
@@ -29,6 +30,11 @@ def show(at: AppTest, section: str) -> AppTest:
 
 def evaluation() -> dict:
     return registry.current_version().metadata["evaluation"]
+
+
+def typed_evaluation() -> Evaluations:
+    """The same evaluation as the typed record the page reads."""
+    return record_of(registry.current_version()).evaluation
 
 
 def table_with(at: AppTest, column: str):
@@ -127,7 +133,7 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     default = hotspots["default_model"]
     models = hotspots["models"]
     kinds = {name: model["kind"] for name, model in models.items()}
-    order = comparison.model_order(hotspots)
+    order = comparison.model_order(typed_evaluation().hotspots)
     assert not any("fpr" in chart.data for chart in vega_charts(at))  # another tab's chart
 
     coverage = chart_with(at, "coverage", "pai")
@@ -215,7 +221,7 @@ def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -
             for model, value in zip(table["Model"], table["MAE (crimes per hour)"], strict=True)
         }
         assert mae == {m: pytest.approx(v["mae"], abs=0.005) for m, v in result["models"].items()}
-        assert comparison.holdout_sentence(result) in markdown
+        assert comparison.holdout_sentence(getattr(typed_evaluation(), name)) in markdown
         assert result["selection_rule"] in markdown
         for column in ("observed", *result["models"]):
             assert fit.data[column].tolist() == [row[column] for row in result["by_hour"]]

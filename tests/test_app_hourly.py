@@ -10,11 +10,16 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import vega_charts
 
-from lacrime import hourly, hourly_view, registry
-from lacrime.categories import GROUPS
+from lacrime.app import hourly as hourly_view
+from lacrime.calendar import WEEKDAYS
 from lacrime.cli import main
-from lacrime.dataset import load_dataset
-from lacrime.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+from lacrime.data.categories import GROUPS
+from lacrime.data.dataset import load_dataset
+from lacrime.hourly import counts as hourly_counts
+from lacrime.hourly import forecast as hourly
+from lacrime.hourly import models
+from lacrime.ops import registry
+from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "app_pages/hourly_forecast.py"
@@ -65,7 +70,7 @@ def headline(at: AppTest) -> tuple[str, str]:
     return metric.label, metric.value
 
 
-def forecast_of(choices: dict, name: str = HOURLY) -> dict:
+def forecast_of(choices: dict, name: str = HOURLY) -> hourly.HourlyForecast:
     return hourly.forecast(bundle(name), **choices)
 
 
@@ -78,17 +83,17 @@ def test_page_value_is_the_cli_forecast(home: Path, capsys: pytest.CaptureFixtur
     expected = forecast_of(FRIDAY)
     assert headline(at) == (
         "Expected crimes, 18:00–18:59",
-        hourly_view.format_count(expected["expected"]),
+        hourly_view.format_count(expected.expected),
     )
-    assert at.metric[1].value == f"{expected['lower']:,} to {expected['upper']:,}"
-    assert chosen(at)["expected"].item() == pytest.approx(expected["expected"], abs=5e-4)
+    assert at.metric[1].value == f"{expected.lower:,} to {expected.upper:,}"
+    assert chosen(at)["expected"].item() == pytest.approx(expected.expected, abs=5e-4)
     assert any(hourly_view.forecast_sentence(expected) == m.value for m in at.markdown)
 
     capsys.readouterr()
     argv = ["forecast", "--hour", "18", "--weekday", "Friday", "--season", "spring", "--json"]
     assert main(argv) == 0
     cli = json.loads(capsys.readouterr().out)
-    assert cli["expected"] == expected["expected"]
+    assert cli["expected"] == expected.expected
     assert chosen(at)["expected"].item() == pytest.approx(cli["expected"], abs=5e-4)
 
 
@@ -99,10 +104,10 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
         hourly.curve(bundle(), weekday="Friday", season="spring")["expected"]
     )
     observed = day_drawn(at)["observed"]
-    truth = hourly.observed_curve(load_dataset(), weekday="Friday", season="spring")
+    truth = hourly_counts.observed_curve(load_dataset(), weekday="Friday", season="spring")
     assert observed.tolist() == pytest.approx(truth["observed"].tolist(), nan_ok=True)
     weekdays = vega_charts(at)[1].data
-    assert list(weekdays.columns) == ["hour", *hourly.WEEKDAYS]
+    assert list(weekdays.columns) == ["hour", *WEEKDAYS]
     assert weekdays["Friday"].tolist() == pytest.approx(city)
     assert thick_weekday(at) == "Friday"
 
@@ -110,7 +115,7 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
     night = forecast_of({**FRIDAY, "hour": 3})
     assert headline(checked(at)) == (
         "Expected crimes, 03:00–03:59",
-        hourly_view.format_count(night["expected"]),
+        hourly_view.format_count(night.expected),
     )
     assert chosen(at)["hour"].tolist() == [3]
 
@@ -144,7 +149,7 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
     at.selectbox(key="hourly_crime_group").set_value(hourly_view.UNSET).run()
     assert curve(checked(at)) == pytest.approx(sunday)
 
-    other = next(m for m in hourly.MODEL_NAMES if m != bundle().default_model)
+    other = next(m for m in models.MODEL_NAMES if m != bundle().default_model)
     at.selectbox(key="hourly_model").set_value(other).run()
     by_other = curve(checked(at))
     assert by_other != pytest.approx(sunday)
@@ -195,7 +200,7 @@ def test_a_shared_link_sets_the_view(demo_home: Path, monkeypatch: pytest.Monkey
         crime_group=GROUPS[2],
         model="baseline",
     )
-    assert headline(at)[1] == hourly_view.format_count(expected["expected"])
+    assert headline(at)[1] == hourly_view.format_count(expected.expected)
 
 
 def test_bad_link_values_fall_back_to_defaults(demo_home: Path, monkeypatch) -> None:
@@ -247,7 +252,7 @@ def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
     monkeypatch.setenv("LACRIME_HOME", str(demo_home))
     choices = hourly_view.Choices("spring", "Friday", 18, exclude_default_times=True)
     frame = load_dataset()
-    counts = hourly.hourly_counts(frame, exclude_default_times=True)
+    counts = hourly_counts.hourly_counts(frame, exclude_default_times=True)
     day = hourly_view.day_table(
         bundle(HOURLY_NO_DEFAULT_TIMES), counts, choices, kept_bundle=bundle()
     )
@@ -257,7 +262,7 @@ def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
     table = hourly_view.download_table(day, result)
     assert len(table) == 24
     assert table["hour"].tolist() == list(range(24))
-    assert table.loc[18, "expected"] == pytest.approx(result["expected"], abs=5e-4)
+    assert table.loc[18, "expected"] == pytest.approx(result.expected, abs=5e-4)
     assert (table["lower"] <= table["upper"]).all()
     assert set(table["default_times"]) == {"spread over the day"}
     days = pd.date_range(frame["occurred_at"].min().date(), frame["occurred_at"].max().date())

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lacrime import hotspot_views, registry
-from lacrime.dataset import load_dataset
-from lacrime.panel import flag_count
-from lacrime.train import HOTSPOTS, latest_full_week_end
+from lacrime.app import hotspots as hotspot_views
+from lacrime.data.dataset import load_dataset
+from lacrime.hotspots.flagging import flag_count
+from lacrime.ops import registry
+from lacrime.ops.train import HOTSPOTS, latest_full_week_end
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 MAP = "app_pages/hotspot_map.py"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lacrime import auth
 from lacrime.cli import main
 from lacrime.errors import LacrimeError
+from lacrime.ops import auth
 
 PASSWORD = "correct horse battery staple"
 

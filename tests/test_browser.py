@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lacrime.panel import flag_count
+from lacrime.hotspots.flagging import flag_count
 
 pytestmark = pytest.mark.browser
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacrime import charts, summaries
-from lacrime.clean import LAG_BUCKETS, clean, weekly_counts
-from lacrime.demo import write_demo_csv
-from lacrime.exclusions import load_exclusions
-from lacrime.load import read_reports
+from lacrime.app import charts, summaries
+from lacrime.data.clean import LAG_BUCKETS, clean, weekly_counts
+from lacrime.data.demo import write_demo_csv
+from lacrime.data.exclusions import load_exclusions
+from lacrime.data.load import read_reports
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacrime import demo
+from lacrime.data import demo
+from lacrime.data.calibration import H3_RESOLUTION, MIN_REPORTS, calibrate, load_calibration
+from lacrime.data.schema import LA_BOUNDS, PORTAL_COLUMNS
 from lacrime.errors import LacrimeError
-from lacrime.schema import LA_BOUNDS, PORTAL_COLUMNS
 
 ROWS = 200_000
 # A generated share may stray this many standard errors from its calibrated value.
@@ -28,7 +29,7 @@ def _normalised(shares: list[float]) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def calibration() -> dict:
-    return demo.load_calibration()
+    return load_calibration()
 
 
 @pytest.fixture(scope="module")
@@ -185,17 +186,17 @@ def test_committed_calibration_is_aggregate(calibration: dict) -> None:
 
 def test_calibrate_lists_no_cell_or_code_below_min_reports() -> None:
     raw = demo.generate(3_000, seed=5, start="2024-02-01", days=60)
-    result = demo.calibrate(raw)
+    result = calibrate(raw)
     cells = pd.Series(
         [
-            h3.latlng_to_cell(float(lat), float(lon), demo.H3_RESOLUTION)
+            h3.latlng_to_cell(float(lat), float(lon), H3_RESOLUTION)
             for lat, lon in zip(raw["LAT"], raw["LON"], strict=True)
         ]
     )
     for area in result["areas"]:
         in_area = cells[(raw["AREA"].astype(int) == area["code"]).to_numpy()]
         counts = in_area.value_counts()
-        assert all(counts[c] >= demo.MIN_REPORTS for c in area["cells"])
+        assert all(counts[c] >= MIN_REPORTS for c in area["cells"])
         assert len(area["cells"]) < in_area.nunique()  # 3,000 rows leave sparse cells out
     crime_counts = raw["Crm Cd"].value_counts()
     assert all(crime_counts[str(c["code"])] >= 3 for c in result["crimes"]["items"])
@@ -210,13 +211,13 @@ def test_bad_inputs_are_user_errors() -> None:
     with pytest.raises(LacrimeError, match="start date"):
         demo.generate(10, start="not a date")
     with pytest.raises(LacrimeError, match="Crm Cd"):
-        demo.calibrate(demo.generate(10).drop(columns=["Crm Cd"]))
+        calibrate(demo.generate(10).drop(columns=["Crm Cd"]))
 
 
 @pytest.mark.real
 def test_committed_calibration_matches_real_extract(real_raw: pd.DataFrame) -> None:
-    committed = demo.load_calibration()
-    assert json.loads(json.dumps(demo.calibrate(real_raw))) == committed
+    committed = load_calibration()
+    assert json.loads(json.dumps(calibrate(real_raw))) == committed
 
 
 @pytest.mark.real

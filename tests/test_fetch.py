@@ -13,11 +13,11 @@ import pytest
 from test_malformed import tree_digest
 
 from lacrime.cli import main
-from lacrime.dataset import read_manifest
+from lacrime.data.dataset import read_manifest
+from lacrime.data.fetch import download
+from lacrime.data.schema import PORTAL_COLUMNS
 from lacrime.errors import LacrimeError
-from lacrime.fetch import download
 from lacrime.paths import data_dir
-from lacrime.schema import PORTAL_COLUMNS
 
 AREAS = ("Central", "Rampart", "Southwest", "Hollenbeck", "Harbor", "Hollywood", "Wilshire")
 CRIMES = (

@@ -10,20 +10,15 @@ import pandas as pd
 import pytest
 from imblearn.over_sampling import SMOTE
 
-from lacrime.categories import GROUPS
+from lacrime.data.categories import GROUPS
+from lacrime.data.exclusions import load_exclusions
 from lacrime.errors import LacrimeError
-from lacrime.exclusions import load_exclusions
-from lacrime.grid import build_grid, locate
-from lacrime.hotspot_evaluation import (
-    area_quotas,
-    evaluate_hotspots,
-    evaluation_weeks,
-    flag_cells,
-    hit_metrics,
-)
-from lacrime.hotspot_models import MODELS, random_forest_smote
-from lacrime.hotspots import fit_forecaster, forecast_hotspots, score_forecast, to_geojson
-from lacrime.panel import FEATURES, build_panel, hotspot_labels, with_cells
+from lacrime.hotspots.evaluation import evaluate_hotspots, evaluation_weeks
+from lacrime.hotspots.flagging import area_quotas, flag_cells, hit_metrics, hotspot_labels
+from lacrime.hotspots.forecast import fit_forecaster, forecast_hotspots, score_forecast, to_geojson
+from lacrime.hotspots.grid import build_grid, locate
+from lacrime.hotspots.models import MODELS, random_forest_smote
+from lacrime.hotspots.panel import FEATURES, build_panel, with_cells
 
 START = pd.Timestamp("2024-01-01")  # a Monday
 HOT_PLACES = np.array([[34.05, -118.25], [34.10, -118.33], [34.00, -118.40], [33.95, -118.28]])
@@ -185,7 +180,7 @@ def test_smote_resamples_training_weeks_only_and_never_at_prediction():
             "random_forest_smote": lambda: random_forest_smote(RecordingSMOTE(random_state=0)),
         },
     )
-    targets = [pd.Timestamp(w) for w in result["eval_weeks"]]
+    targets = [pd.Timestamp(w) for w in result.eval_weeks]
     assert len(RecordingSMOTE.calls) == len(targets)
     for weeks, target in zip(RecordingSMOTE.calls, targets, strict=True):
         assert weeks.max() < target

@@ -7,9 +7,10 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lacrime.hotspot_evaluation import evaluate_hotspots
-from lacrime.hotspot_models import MODELS
-from lacrime.hotspots import forecast_hotspots, score_forecast, to_geojson
+from lacrime.hotspots.evaluation import evaluate_hotspots
+from lacrime.hotspots.forecast import forecast_hotspots, score_forecast, to_geojson
+from lacrime.hotspots.models import MODELS
+from lacrime.records import to_json
 
 pytestmark = pytest.mark.real
 
@@ -65,7 +66,7 @@ def test_geojson_of_the_real_forecast_has_every_cell(real_clean):
 
 def test_evaluation_reports_every_model_and_names_the_best(real_clean):
     result = evaluate_hotspots(real_clean, eval_weeks=1)
-    result = json.loads(json.dumps(result, allow_nan=False))
+    result = json.loads(json.dumps(to_json(result), allow_nan=False))
     assert result["eval_weeks"] == ["2024-03-18"]
     assert set(result["models"]) == set(MODELS)
     pai = {}

@@ -9,22 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lacrime.calendar import WEEKDAYS
+from lacrime.data.exclusions import load_exclusions
 from lacrime.errors import LacrimeError
-from lacrime.exclusions import load_exclusions
-from lacrime.hourly import (
-    INPUT_FEATURES,
-    MODEL_NAMES,
-    WEEKDAYS,
-    HourlyModel,
-    curve,
-    fit_hourly,
-    forecast,
-    genuine_shares,
-    hourly_counts,
-    observed_curve,
-    week_curves,
-)
-from lacrime.hourly_evaluation import evaluate_hourly
+from lacrime.hourly.counts import genuine_shares, hourly_counts, observed_curve
+from lacrime.hourly.evaluation import evaluate_hourly
+from lacrime.hourly.forecast import curve, fit_hourly, forecast, week_curves
+from lacrime.hourly.models import INPUT_FEATURES, MODEL_NAMES, HourlyModel
+from lacrime.records import to_json
 
 METRICS = ("mae", "r2", "poisson_deviance", "coverage")
 FORBIDDEN_FEATURE = re.compile(r"vict|(^|[^a-z])age([^a-z]|$)|sex|descent", re.IGNORECASE)
@@ -84,7 +76,7 @@ def real_bundles(real_clean: pd.DataFrame) -> dict:
 
 @pytest.fixture(scope="module")
 def real_evaluation(real_clean: pd.DataFrame) -> dict:
-    return evaluate_hourly(real_clean)
+    return to_json(evaluate_hourly(real_clean))
 
 
 def noon_excess(by_hour: pd.Series) -> float:
@@ -257,29 +249,31 @@ def test_unseen_season_answers_with_hour_by_weekday(synthetic, synthetic_bundle)
     answer = forecast(
         synthetic_bundle, hour=18, weekday="friday", season="Summer", model="baseline"
     )
-    assert answer["season"] == "summer" and answer["weekday"] == "Friday"
-    assert answer["season_in_training"] is False
-    assert answer["features"] == ["hour", "weekday"]
-    assert any("summer is not in the training data" in note for note in answer["notes"])
+    assert answer.season == "summer" and answer.weekday == "Friday"
+    assert answer.season_in_training is False
+    assert answer.features == ["hour", "weekday"]
+    assert any("summer is not in the training data" in note for note in answer.notes)
     table = hourly_counts(synthetic)
     same = table[(table["hour"] == 18) & (table["weekday"] == "Friday")]
-    assert answer["expected"] == pytest.approx(same["count"].mean(), abs=1e-3)
+    assert answer.expected == pytest.approx(same["count"].mean(), abs=1e-3)
 
     seen = forecast(synthetic_bundle, hour=18, weekday="Friday", season="winter")
-    assert seen["season_in_training"] is True and seen["features"] == list(INPUT_FEATURES)
+    assert seen.season_in_training is True and seen.features == list(INPUT_FEATURES)
     for name in MODEL_NAMES:
         other = forecast(synthetic_bundle, hour=18, weekday="Friday", season="summer", model=name)
-        assert other["expected"] > 0 and other["lower"] <= other["expected"] <= other["upper"]
+        assert other.expected > 0 and other.lower <= other.expected <= other.upper
 
 
 def test_forecast_is_stable_json(synthetic_bundle) -> None:
-    answer = forecast(
-        synthetic_bundle,
-        hour=0,
-        weekday="SUNDAY",
-        season="fall",
-        area="central",
-        crime_group="theft",
+    answer = to_json(
+        forecast(
+            synthetic_bundle,
+            hour=0,
+            weekday="SUNDAY",
+            season="fall",
+            area="central",
+            crime_group="theft",
+        )
     )
     assert set(answer) == {
         "hour",
@@ -329,9 +323,9 @@ def test_bundle_fitted_for_one_area_serves_only_that_area(synthetic: pd.DataFram
     bundle = fit_hourly(synthetic, area="Pacific")
     table = hourly_counts(synthetic, area="Pacific")
     answer = forecast(bundle, hour=19, weekday="Monday", season="winter", model="baseline")
-    assert answer["area"] == "Pacific"
+    assert answer.area == "Pacific"
     same = table[(table["hour"] == 19) & (table["weekday"] == "Monday")]
-    assert answer["expected"] == pytest.approx(same["count"].mean(), abs=1e-3)
+    assert answer.expected == pytest.approx(same["count"].mean(), abs=1e-3)
     assert (
         forecast(
             bundle, hour=19, weekday="Monday", season="winter", area="PACIFIC", model="baseline"
@@ -400,7 +394,7 @@ def test_joblib_round_trip_gives_identical_forecasts(synthetic_bundle) -> None:
 
 def test_evaluation_holds_out_the_latest_full_weeks(synthetic: pd.DataFrame) -> None:
     frame = synthetic[synthetic["occurred_at"] < "2024-02-09"]  # ends on a Thursday
-    report = evaluate_hourly(frame, holdout_weeks=2)
+    report = to_json(evaluate_hourly(frame, holdout_weeks=2))
     assert json.loads(json.dumps(report)) == report
     assert report["holdout"] == {"start": "2024-01-22", "end": "2024-02-04", "days": 14, "weeks": 2}
     assert report["train"]["end"] == "2024-01-21"
@@ -483,11 +477,11 @@ def test_real_summer_friday_answers_from_winter_and_spring(real_bundles: dict) -
     bundle = real_bundles[False]
     assert set(bundle.seasons) == {"winter", "spring"}
     answer = forecast(bundle, hour=18, weekday="Friday", season="summer", area="Central")
-    assert answer["season_in_training"] is False
-    assert "season" not in answer["features"]
+    assert answer.season_in_training is False
+    assert "season" not in answer.features
     city = forecast(bundle, hour=18, weekday="Friday", season="summer")
-    assert 0 < answer["expected"] < city["expected"]
-    assert city["lower"] <= city["expected"] <= city["upper"]
+    assert 0 < answer.expected < city.expected
+    assert city.lower <= city.expected <= city.upper
 
 
 @pytest.mark.real

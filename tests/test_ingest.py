@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from lacrime.cli import main
-from lacrime.dataset import load_dataset, read_manifest
-from lacrime.exclusions import load_exclusions
-from lacrime.schema import CLEAN_COLUMNS, DEMOGRAPHIC_COLUMNS
+from lacrime.data.dataset import load_dataset, read_manifest
+from lacrime.data.exclusions import load_exclusions
+from lacrime.data.schema import CLEAN_COLUMNS, DEMOGRAPHIC_COLUMNS
 
 
 def excel_resave(real: Path, dest: Path) -> Path:

@@ -16,10 +16,11 @@ from streamlit.testing.v1 import AppTest
 from support import ADMIN_PASSWORD
 from test_malformed import csv_bytes, portal_frame, tree_digest
 
-from lacrime import audit, auth, fetch, jobs, registry
-from lacrime.dataset import read_manifest
+from lacrime.data import fetch
+from lacrime.data.dataset import read_manifest
 from lacrime.errors import LacrimeError
-from lacrime.train import HOURLY, STEPS
+from lacrime.ops import admin, audit, auth, jobs, registry
+from lacrime.ops.train import HOURLY, STEPS
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_PAGES = {
@@ -71,12 +72,12 @@ def test_killed_training_changes_nothing_and_the_next_one_cleans_up(
     assert before is not None and warning is None
     data_before = tree_digest(home / "data")
 
-    job_id = jobs.start_training(gate)
+    job_id = admin.start_training(gate)
     later = STEPS.index("evaluating hotspot models week by week") + 1
     status = wait_for(job_id, lambda s: s.get("step_number", 0) >= later)
     assert status["step"] in STEPS[later - 1 :]
     with pytest.raises(LacrimeError, match="another training is running"):
-        jobs.start_training(gate)
+        admin.start_training(gate)
     busy = rf"another training is running \(PID {status['pid']}"
     with pytest.raises(LacrimeError, match=busy), registry.training_lock(timeout=0):
         pass
@@ -154,8 +155,8 @@ def test_discard_removes_only_a_version_not_in_use(gate: auth.Gate) -> None:
     current = registry.current_version()
     extra = copy_as_new_version(current)
     with pytest.raises(LacrimeError, match="is in use"):
-        jobs.discard(gate, current.version)
-    jobs.discard(gate, extra.version)
+        admin.discard(gate, current.version)
+    admin.discard(gate, extra.version)
     assert [v["id"] for v in registry.list_versions()] == [current.version]
     assert not any(p.name.startswith(".tmp-") for p in registry.versions_dir().iterdir())
     assert registry.load_current_or_fallback() == (registry.open_version(current.version), None)
@@ -190,14 +191,14 @@ def test_download_runs_apart_and_is_previewed_before_use(
 ) -> None:
     url, body = portal
     before = read_manifest()
-    job_id = jobs.start_fetch(gate, url)
+    job_id = admin.start_fetch(gate, url)
     done = wait_for(job_id, lambda s: s["state"] == "done")
     assert Path(done["path"]).read_bytes() == body
     assert read_manifest() == before, "a download changes nothing until accepted"
 
-    preview = jobs.check_download(gate, done)
+    preview = admin.check_download(gate, done)
     assert preview.report["rows_in"] == len(portal_frame())
-    manifest = jobs.accept(gate, preview)
+    manifest = admin.accept(gate, preview)
     assert manifest["source"] == url and read_manifest()["dataset_id"] == manifest["dataset_id"]
     assert jobs.job_status(job_id)["resolution"] == "ingested"
-    assert jobs.reingest_source(manifest) == (fetch.download_path(), url)
+    assert admin.reingest_source(manifest) == (fetch.download_path(), url)

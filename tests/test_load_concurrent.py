@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.util import build_mock_config_get_option
 from support import ADMIN_PASSWORD
 
-from lacrime import auth, jobs, registry
+from lacrime.ops import admin, auth, jobs, registry
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSIONS = 20
@@ -95,7 +95,7 @@ def test_sessions_see_one_version_while_a_retrain_is_promoted(
     threads = [threading.Thread(target=browse, args=(i,)) for i in range(SESSIONS)]
     for thread in threads:
         thread.start()
-    job_id = jobs.start_training(gate)
+    job_id = admin.start_training(gate)
     training_started = len(views)
     deadline = time.monotonic() + TIMEOUT_S
     while (status := jobs.job_status(job_id))["state"] in jobs.RUNNING:
@@ -104,7 +104,7 @@ def test_sessions_see_one_version_while_a_retrain_is_promoted(
     assert status["state"] == "done", status
     new = status["version"]
     before_promotion = len(views)
-    jobs.promote(gate, new, job_id)
+    admin.promote(gate, new, job_id)
     promoted.set()
     for thread in threads:
         thread.join(timeout=TIMEOUT_S)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from lacrime.cli import main
-from lacrime.demo import generate
+from lacrime.data.demo import generate
 
 ROWS = 400
 
@@ -173,7 +173,7 @@ def test_a_few_bad_rows_are_dropped_and_counted(tmp_path):
     path = tmp_path / "few.csv"
     path.write_bytes(csv_bytes(frame))
     assert main(["ingest", str(path)]) == 0
-    from lacrime.dataset import read_manifest
+    from lacrime.data.dataset import read_manifest
 
     step = read_manifest()["report"]["steps"][1]
     assert step["step"] == "missing_required_value"

@@ -10,10 +10,11 @@ import pandas as pd
 import pydeck as pdk
 import pytest
 
-from lacrime import charts, hotspot_views, maps
+from lacrime.app import charts, maps
+from lacrime.app import hotspots as hotspot_views
 from lacrime.errors import LacrimeError
-from lacrime.hotspots import fit_forecaster
-from lacrime.train import latest_full_week_end
+from lacrime.hotspots.forecast import fit_forecaster
+from lacrime.ops.train import latest_full_week_end
 
 
 def _forecast(risk, areas, flagged, last_week, last_4_weeks) -> pd.DataFrame:

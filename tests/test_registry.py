@@ -18,8 +18,8 @@ import pytest
 import sklearn
 from sklearn.linear_model import LinearRegression
 
-from lacrime import registry
 from lacrime.errors import LacrimeError
+from lacrime.ops import registry
 
 X = np.array([[0.0], [1.0], [2.0], [3.0]])
 
@@ -296,7 +296,7 @@ _STALLED_WRITER = """
 import sys, time
 from pathlib import Path
 from sklearn.linear_model import LinearRegression
-from lacrime import registry
+from lacrime.ops import registry
 
 class Stall:
     def __reduce__(self):

@@ -8,15 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lacrime import registry
 from lacrime.cli import main
-from lacrime.dataset import load_dataset, read_manifest
-from lacrime.exclusions import load_exclusions
-from lacrime.hotspot_models import MODELS
-from lacrime.hotspots import score_forecast
-from lacrime.hourly import curve
-from lacrime.schema import snake_case
-from lacrime.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES
+from lacrime.data.dataset import load_dataset, read_manifest
+from lacrime.data.exclusions import load_exclusions
+from lacrime.data.schema import snake_case
+from lacrime.hotspots.forecast import score_forecast
+from lacrime.hotspots.models import MODELS
+from lacrime.hourly.forecast import curve
+from lacrime.ops import registry
+from lacrime.ops.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 # Demographic column names as whole tokens of a feature name ("mix_sexual_offences" is fine).
 FORBIDDEN = re.compile(r"vict|(^|_)(age|sex|descent)(_|$)", re.IGNORECASE)

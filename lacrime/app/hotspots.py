@@ -1,0 +1,193 @@
+"""The tables behind the Hotspot map page and the area section of Data & fairness, computed from
+a forecast (`HotspotForecaster.forecast`) without Streamlit, so each figure can be checked.
+
+Shares of crime come from the forecast's own `last_week` and `last_4_weeks` counts: the reports
+the model saw just before the forecast week, on the same grid and crime group as the flags.
+"""
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+import h3
+import numpy as np
+import pandas as pd
+
+from lacrime.calendar import last_full_sunday
+from lacrime.data.categories import GROUPS as GROUPS
+from lacrime.errors import LacrimeError
+from lacrime.hotspots.flagging import ALLOCATIONS as ALLOCATIONS
+from lacrime.hotspots.flagging import DEFAULT_SHARE as DEFAULT_SHARE
+from lacrime.hotspots.flagging import HEADLINE_COVERAGE as HEADLINE_COVERAGE
+from lacrime.hotspots.flagging import area_ratios
+from lacrime.hotspots.forecast import (
+    FORECAST_COLUMNS,
+    MIN_HISTORY_WEEKS,
+    HotspotForecaster,
+    fit_forecaster,
+    score_forecast,
+)
+from lacrime.hotspots.forecast import (
+    to_geojson as to_geojson,
+)
+from lacrime.hotspots.models import MODELS
+
+# What the map page offers, in the order it offers them.
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+
+# Beyond these ratios (share of flagged cells / share of crime) an area gets a wide margin more
+# or less attention than its crime would justify.
+OVER_FLAGGED = 2.0
+UNDER_FLAGGED = 0.5
+
+
+def forecast_weeks(first_day: date, last_day: date) -> list[date]:
+    """The Sundays a forecast can be made as of, newest first.
+
+    The newest is the last Sunday in the data (its week after is the one to plan for); the
+    oldest is the first with two full weeks of reports before it. Each week starts on Monday,
+    as the evaluation's weeks do.
+    """
+    newest = last_full_sunday(last_day)
+    oldest = first_day + timedelta(weeks=MIN_HISTORY_WEEKS, days=-1)
+    weeks = []
+    while newest >= oldest:
+        weeks.append(newest)
+        newest -= timedelta(days=7)
+    return weeks
+
+
+def week_label(as_of: date) -> str:
+    """The forecast week after `as_of`, as a reader names it: "Mon 25 Mar – Sun 31 Mar 2024".
+
+    It is also the week's value in a shared link, so it must not change when newer data comes.
+    """
+    start, end = as_of + timedelta(days=1), as_of + timedelta(days=7)
+    return f"{start:%a %d %b} – {end:%a %d %b %Y}"
+
+
+def fit_for(
+    frame: pd.DataFrame, *, as_of: date, model: str, group: str | None, resolution: int
+) -> HotspotForecaster:
+    """A forecaster for one choice of the page, trained on one crime group's reports if given.
+
+    A group's forecast ranks the cells around that group's reports only: its grid, and so the
+    share of cells a coverage flags, is the group's own.
+    """
+    if group is not None:
+        frame = frame[frame["crime_group"] == group]
+        if frame.empty:
+            raise LacrimeError(f"crime group {group!r}: no report of it in the current dataset")
+    return fit_forecaster(frame, as_of=as_of, model=model, resolution=resolution)
+
+
+def selection(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
+    """The forecast's cells of `area`, or of the whole city: every table of the map page is of
+    one selection, so its counts and shares agree with each other."""
+    return forecast if area is None else forecast[forecast["area_name"] == area]
+
+
+def flagged_cells(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
+    """The selection's flagged cells with the forecast's own columns, as a download offers them,
+    so a saved file reads like `forecast_hotspots` output restricted to what is flagged."""
+    cells = selection(forecast, area)
+    return cells.loc[cells["flagged"], list(FORECAST_COLUMNS)]
+
+
+def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
+    """The flagged cells (of `area`, or the whole city), riskiest first, each with its share of
+    the selection's reports last week and over the last 4 weeks.
+
+    The shares of a cell are of all cells of the selection, flagged or not, so they add up to
+    what `flagged_share` reports for the same selection.
+    """
+    cells = selection(forecast, area)
+    flagged = cells[cells["flagged"]].sort_values("rank")
+    table = flagged[["rank", "cell", "area_name", "risk", "last_week", "last_4_weeks"]].copy()
+    for column in ("last_week", "last_4_weeks"):
+        total = cells[column].sum()
+        table[f"{column}_share"] = flagged[column] / total if total else np.nan
+    return table.reset_index(drop=True)
+
+
+def flagged_share(forecast: pd.DataFrame, area: str | None = None) -> dict:
+    """How many cells of the selection are flagged, and what share of its recent reports
+    (last week, last 4 weeks) those cells held."""
+    cells = selection(forecast, area)
+    flagged = cells["flagged"].to_numpy(dtype=bool)
+    km2 = np.array([h3.cell_area(cell, "km^2") for cell in cells["cell"]], dtype="float64")
+    out = {"cells": len(cells), "flagged": int(flagged.sum())}
+    out["cell_share"] = out["flagged"] / out["cells"] if out["cells"] else np.nan
+    out["cell_km2"] = float(km2.mean()) if len(km2) else np.nan
+    out["flagged_km2"] = float(km2[flagged].sum())
+    for column in ("last_week", "last_4_weeks"):
+        counts = cells[column].to_numpy()
+        out[f"{column}_crimes"] = int(counts.sum())
+        out[f"{column}_share"] = counts[flagged].sum() / counts.sum() if counts.sum() else np.nan
+    return out
+
+
+def past_incidents(forecast: pd.DataFrame) -> pd.DataFrame:
+    """Cells with reports in the last 4 weeks before the forecast, with their count: the density
+    of past incidents to compare the forecast with, one row per cell rather than per report."""
+    recent = forecast[forecast["last_4_weeks"] > 0]
+    return recent[["cell", "area_name", "last_week", "last_4_weeks"]].reset_index(drop=True)
+
+
+def area_spread(forecasts: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per LAPD area: its share of the last 4 weeks' reports and, for each forecast (keyed by
+    allocation mode), its flagged cells, its share of all flags and the ratio of the two; the
+    areas with the most crime first.
+
+    A ratio of 1 means the area gets flags in proportion to its crime; the forecasts must come
+    from one forecaster, so they share cells and recent counts.
+    """
+    first = next(iter(forecasts.values()))
+    crimes = first.groupby("area_name")["last_4_weeks"].sum()
+    flags = {mode: f.groupby("area_name")["flagged"].sum() for mode, f in forecasts.items()}
+    table = area_ratios(crimes, flags).rename_axis("area_name").reset_index()
+    return table.sort_values(
+        ["crime_share", "area_name"], ascending=[False, True], ignore_index=True
+    )
+
+
+def unbalanced_areas(spread: pd.DataFrame, mode: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Areas of `area_spread` flagged far beyond their share of crime, and areas left with
+    almost none (a ratio under UNDER_FLAGGED, none at all included), most extreme first."""
+    ratio = spread[["area_name", f"{mode}_ratio"]].rename(columns={f"{mode}_ratio": "ratio"})
+    over = ratio[ratio["ratio"] > OVER_FLAGGED].sort_values("ratio", ascending=False)
+    under = ratio[ratio["ratio"] < UNDER_FLAGGED].sort_values("ratio")
+    return over.reset_index(drop=True), under.reset_index(drop=True)
+
+
+def imbalance_lines(spread: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
+    """One sentence per allocation mode (`labels`: mode to name) naming its unbalanced areas,
+    each with its ratio; none for a mode without any."""
+    lines = []
+    for mode, label in labels.items():
+        over, under = unbalanced_areas(spread, mode)
+        parts = []
+        if len(over):
+            parts.append(f"more than {OVER_FLAGGED:g} times their share of crime: {_ratios(over)}")
+        if len(under):
+            parts.append(f"under {UNDER_FLAGGED:g} times their share, or none: {_ratios(under)}")
+        if parts:
+            lines.append(f"**{label}** flags " + "; ".join(parts) + ".")
+    return lines
+
+
+def _ratios(areas: pd.DataFrame) -> str:
+    return ", ".join(f"{row.area_name} ({row.ratio:.2f}×)" for row in areas.itertuples())
+
+
+def week_outcome(forecast: pd.DataFrame, frame: pd.DataFrame, group: str | None) -> dict | None:
+    """How the forecast's flags did on the reports of its week, when that week is in `frame`
+    (None when it is not, or not completely: a partial week would understate the crimes)."""
+    start = pd.Timestamp(forecast.attrs["window_start"])
+    last = pd.Timestamp(forecast.attrs["window_end"])
+    if frame["occurred_at"].max().normalize() < last:
+        return None
+    end = last + pd.Timedelta(days=1)
+    week = frame[(frame["occurred_at"] >= start) & (frame["occurred_at"] < end)]
+    if group is not None:
+        week = week[week["crime_group"] == group]
+    return score_forecast(forecast, week) if len(week) else None

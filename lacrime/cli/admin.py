@@ -1,0 +1,40 @@
+"""Commands for the administrator: set-admin-password."""
+
+import argparse
+import sys
+
+from lacrime.cli.common import command
+from lacrime.errors import LacrimeError
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    sub = command(
+        commands,
+        "set-admin-password",
+        run_set_admin_password,
+        "Set the Admin page's password: its scrypt hash goes to "
+        "LACRIME_HOME/.streamlit/secrets.toml (the repository's, by default).",
+    )
+    sub.add_argument(
+        "--stdin", action="store_true", help="read the password from standard input (scripts)"
+    )
+
+
+def run_set_admin_password(args: argparse.Namespace) -> None:
+    import getpass
+    import os
+
+    from lacrime.ops import auth
+
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        auth.check_new_password(password)
+    else:
+        password = getpass.getpass("New admin password: ")
+        auth.check_new_password(password)
+        if getpass.getpass("Same password again: ") != password:
+            raise LacrimeError("the two passwords differ; nothing was changed")
+    path = auth.save_password_hash(auth.hash_password(password))
+    print(f"admin password hash written to {path}")
+    if os.environ.get(auth.HASH_ENV):
+        print(f"note: {auth.HASH_ENV} is set and takes precedence over that file")

@@ -1,0 +1,150 @@
+"""Commands for the models: train, evaluate, versions, rollback."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lacrime.cli.common import command, current_version, print_summary
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    sub = command(
+        commands,
+        "train",
+        run_train,
+        "Fit every model on the current dataset, evaluate on the "
+        "latest weeks, register a new version and promote it.",
+    )
+    sub.add_argument("--source", help="ingest this export first, then train on it")
+    sub.add_argument(
+        "--no-promote", action="store_true", help="register the version without making it current"
+    )
+    sub = command(
+        commands, "evaluate", run_evaluate, "Evaluation tables of the current model version."
+    )
+    sub.add_argument(
+        "--json",
+        action="store_true",
+        help="print every table, with each model's feature list, as JSON",
+    )
+    sub = command(commands, "versions", run_versions, "Model versions, newest first.")
+    sub.add_argument("--json", action="store_true", help="print as JSON")
+    sub = command(
+        commands, "rollback", run_rollback, "Make an earlier model version current again."
+    )
+    sub.add_argument("version", help="a version id from `lacrime versions`")
+
+
+def run_train(args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from lacrime.data.dataset import ingest
+    from lacrime.ops.train import STEPS, train
+
+    if args.source:
+        print_summary(ingest(Path(args.source)))
+    with tqdm(total=len(STEPS), desc="training", unit="step", file=sys.stderr) as bar:
+
+        def progress(step: str) -> None:
+            bar.update(STEPS.index(step) - bar.n)  # the steps before this one are done
+            bar.set_postfix_str(step)
+
+        version = train(progress, promote=not args.no_promote)
+        bar.update(bar.total - bar.n)
+    summary = version.metadata["summary"]
+    state = "promoted" if not args.no_promote else "registered, not promoted"
+    print(f"version {version.version} {state}")
+    print(
+        f"  hourly default model:  {summary['hourly_default']} "
+        f"(MAE {summary['hourly_mae']:.2f} crimes per hour on held-out weeks)"
+    )
+    print(
+        f"  hotspot default model: {summary['hotspot_default']} "
+        f"(PAI at 5% of the area {summary['hotspot_pai_5']:.2f})"
+    )
+    print(f"  {summary['verdict']}")
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    version = current_version()
+    evaluation = version.metadata["evaluation"]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "version": version.version,
+                    "features": version.metadata["features"],
+                    **evaluation,
+                },
+                indent=1,
+            )
+        )
+        return
+    from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
+
+    print(f"Model version {version.version}\n")
+    for key, title in (
+        (HOURLY, "Hourly models"),
+        (HOURLY_NO_DEFAULT_TIMES, "Hourly models, default times left out"),
+    ):
+        table = evaluation[key]
+        print(f"{title}: held out {table['holdout']['start']} to {table['holdout']['end']}")
+        print(f"  {'model':<16}{'MAE':>7}{'R2':>7}{'deviance':>10}{'coverage':>10}")
+        for name, m in table["models"].items():
+            mark = " *" if name == table["default_model"] else ""
+            print(
+                f"  {name:<16}{m['mae']:>7.2f}{m['r2']:>7.2f}{m['poisson_deviance']:>10.2f}"
+                f"{m['coverage']:>10.2f}{mark}"
+            )
+        print()
+    hotspots = evaluation["hotspots"]
+    print(
+        f"Hotspot models: rolling origin over {len(hotspots['eval_weeks'])} week(s), "
+        f"mean (std) over weeks"
+    )
+    print(
+        f"  {'model':<22}{'PAI@1%':>12}{'PAI@5%':>12}{'hit@5%':>8}{'PEI*@5%':>9}"
+        f"{'F1 hot':>8}{'F1 not':>8}{'ROC-AUC':>9}"
+    )
+    for name, model in hotspots["models"].items():
+        m = model["metrics"]
+        mark = " *" if name == hotspots["default_model"] else ""
+        print(
+            f"  {name:<22}{_mean_std(m['pai_1']):>12}{_mean_std(m['pai_5']):>12}"
+            f"{m['hit_rate_5']['mean']:>8.2f}{m['pei_star_5']['mean']:>9.2f}"
+            f"{m['hotspot_f1']['mean']:>8.2f}{m['non_hotspot_f1']['mean']:>8.2f}"
+            f"{m['roc_auc']['mean']:>9.2f}{mark}"
+        )
+    print(f"\n  * default model. {hotspots['verdict']}")
+
+
+def _mean_std(metric: dict) -> str:
+    return f"{metric['mean']:.2f} ({metric['std']:.2f})"
+
+
+def run_versions(args: argparse.Namespace) -> None:
+    from lacrime.ops import registry
+
+    versions = registry.list_versions()
+    if args.json:
+        print(json.dumps(versions, indent=1))
+        return
+    if not versions:
+        print("no model versions yet: run `lacrime train`")
+    for v in versions:
+        mark = "*" if v["is_current"] else " "
+        state = "ok" if v["valid"] else f"INVALID: {v['problem']}"
+        summary = v.get("summary") or {}
+        print(
+            f"{mark} {v['id']}  {v['created_at']}  {state}  "
+            f"hourly={summary.get('hourly_default', '?')} "
+            f"hotspots={summary.get('hotspot_default', '?')}"
+        )
+
+
+def run_rollback(args: argparse.Namespace) -> None:
+    from lacrime.ops import registry
+
+    registry.rollback(args.version)
+    print(f"version {args.version} is current")

@@ -1,0 +1,185 @@
+"""Download the full LAPD export from the city's open data portal.
+
+The export is about 250 MB, so a dropped connection must not cost the whole transfer: bytes go
+to `<dest>.part`, which survives a failed call and is resumed with an HTTP Range request by the
+next attempt or the next call. Only a complete transfer is renamed onto `dest`, so an earlier
+good copy there is never replaced by a broken one.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import requests
+from tqdm import tqdm
+from urllib3.exceptions import NewConnectionError, ReadTimeoutError
+
+from lacrime.errors import LacrimeError, first_line
+from lacrime.paths import data_dir
+
+PORTAL_URL = "https://data.lacity.org/api/views/2nrs-mtv8/rows.csv?accessType=DOWNLOAD"
+
+# Statuses that say "try again later" rather than "this will never work".
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def download_path() -> Path:
+    """Where the portal export is kept, shared by `lacrime fetch` and the Admin page so that
+    either resumes the other's partial and a re-ingest finds the file the dataset came from."""
+    return data_dir() / "downloads" / "lapd_crime.csv"
+
+
+class _Transient(Exception):
+    """A failure worth another attempt; the partial file is kept."""
+
+
+class _Rejected(Exception):
+    """Content that is not the export; the partial file is useless and removed."""
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    timeout: float = 30.0,
+    retries: int = 3,
+    backoff: float = 1.0,
+    max_bytes: int = 2_000_000_000,
+    progress: bool = True,
+    chunk_size: int = 1 << 20,
+) -> Path:
+    """Stream `url` to `dest` and return `dest`.
+
+    `timeout` bounds the connection and every wait for data, so a stalled server fails instead
+    of hanging. Dropped connections, timeouts and 5xx answers are retried `retries` times,
+    `backoff` seconds times the attempt number apart. On failure `LacrimeError` is raised and
+    `<dest>.part` is kept so that the next call resumes where this one stopped, unless the
+    content was rejected (an HTML page, or more than `max_bytes`), in which case it is removed.
+    A partial is resumed without checking that the export is still the same version: the
+    portal regenerates it, so delete a partial that is days old rather than resume it.
+    """
+    dest = Path(dest)
+    part = dest.with_suffix(dest.suffix + ".part")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    problem = ""
+    with requests.Session() as session:
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(backoff * attempt)
+            try:
+                _fetch_once(session, url, part, timeout, max_bytes, progress, chunk_size)
+            except _Transient as exc:
+                problem = str(exc)
+                continue
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
+                problem = _describe(exc, timeout)
+                continue
+            except requests.RequestException as exc:
+                raise LacrimeError(f"download of {url} failed: {first_line(exc)}") from exc
+            except _Rejected as exc:
+                part.unlink(missing_ok=True)
+                raise LacrimeError(f"download of {url} rejected: {exc}") from exc
+            except OSError as exc:
+                raise LacrimeError(f"download of {url} failed writing {part}: {exc}") from exc
+            os.replace(part, dest)
+            return dest
+    attempts = f"{retries + 1} attempt" + ("s" if retries else "")
+    kept = f"; {part} is kept and the next run resumes from it" if part.exists() else ""
+    raise LacrimeError(f"download of {url} failed after {attempts}: {problem}{kept}")
+
+
+def _fetch_once(
+    session: requests.Session,
+    url: str,
+    part: Path,
+    timeout: float,
+    max_bytes: int,
+    progress: bool,
+    chunk_size: int,
+) -> None:
+    """One request, resuming `part` if it holds bytes.
+
+    A resumed request asks for the unencoded body, because Range offsets count bytes of the
+    representation sent, and the partial holds decoded bytes. A server that ignores Range
+    answers 200 with the whole body, which then overwrites the partial. One function, as the
+    checks follow the response in the order its parts arrive: status, headers, then body.
+    """
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={offset}-", "Accept-Encoding": "identity"} if offset else {}
+    with session.get(url, headers=headers, stream=True, timeout=timeout) as response:
+        status = f"HTTP {response.status_code} {response.reason}"
+        if response.status_code in RETRYABLE_STATUSES:
+            raise _Transient(status)
+        if response.status_code == 416:
+            part.unlink()
+            raise _Transient(f"{status}: the partial download is stale, starting over")
+        if not response.ok:
+            raise LacrimeError(f"download of {url} failed: {status}")
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if response.status_code == 206:
+            start = response.headers.get("Content-Range", "").removeprefix("bytes ").split("-")[0]
+            if start != str(offset) or encoded:
+                part.unlink()
+                raise _Transient("the server resumed at the wrong offset, starting over")
+        else:
+            offset = 0
+        content_type = response.headers.get("Content-Type", "")
+        if content_type.lower().startswith("text/html"):
+            raise _Rejected(f"the server returned an HTML page instead of CSV ({content_type})")
+        length = response.headers.get("Content-Length")
+        expected = offset + int(length) if length and length.isdigit() else None
+        if expected is not None and expected > max_bytes:
+            raise _Rejected(f"the file is {expected:,} bytes, over the limit of {max_bytes:,}")
+        size = offset
+        with (
+            part.open("ab" if offset else "wb") as out,
+            tqdm(
+                total=None if encoded else expected,
+                initial=offset,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                desc=part.name.removesuffix(".part"),
+                file=sys.stderr,
+                disable=not progress,
+            ) as bar,
+        ):
+            for chunk in response.iter_content(chunk_size):
+                if size == 0 and _looks_like_html(chunk):
+                    raise _Rejected("the server returned an HTML page instead of CSV")
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _Rejected(f"the file grew over the limit of {max_bytes:,} bytes")
+                out.write(chunk)
+                bar.update(len(chunk))
+        # urllib3 2 raises on a short body itself; urllib3 1.26, which requests accepts, does not.
+        if expected is not None and not encoded and size != expected:
+            raise _Transient(f"the connection closed after {size:,} of {expected:,} bytes")
+
+
+def _looks_like_html(head: bytes) -> bool:
+    """Portals answer an expired or wrong link with an HTML page, often labelled as a file."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:16].lower()
+    return start.startswith((b"<!doctype", b"<html"))
+
+
+def _describe(exc: requests.RequestException, timeout: float) -> str:
+    """Dig the cause out of requests' wrappers, whose own text is a paragraph of pool internals.
+
+    A timeout while streaming arrives as a ConnectionError wrapping urllib3's ReadTimeoutError,
+    a refused or unresolvable host as one wrapping MaxRetryError(reason=NewConnectionError).
+    """
+    cause = exc.args[0] if exc.args else None
+    if isinstance(exc, requests.Timeout) or isinstance(cause, ReadTimeoutError):
+        return f"timed out (no data within the {timeout:g} s timeout)"
+    reason = getattr(cause, "reason", None)
+    if isinstance(reason, NewConnectionError):
+        return f"could not connect ({str(reason).rsplit(': ', 1)[-1]})"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the connection dropped mid-transfer"
+    return first_line(exc)

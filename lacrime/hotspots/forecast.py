@@ -1,0 +1,300 @@
+"""Hotspot forecasts: which cells to flag for the week after a date, and how it went afterwards.
+
+A forecast made "as of" a day sees only reports that occurred on or before it, trains its model
+on the weeks up to it, and ranks every cell of the grid for the following 7 days. Only a 7-day
+horizon is offered: the models are trained and evaluated on one-week targets, and a ranking for
+3 or 14 days would carry the 7-day evaluation's numbers without having earned them.
+"""
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import h3
+import numpy as np
+import pandas as pd
+
+from lacrime.calendar import WEEK
+from lacrime.errors import LacrimeError, choose
+from lacrime.hotspots.flagging import (
+    DEFAULT_SHARE,
+    check_flagging,
+    flag_cells,
+    hit_metrics,
+    risk_order,
+)
+from lacrime.hotspots.grid import (
+    DEFAULT_RESOLUTION,
+    RESOLUTIONS,
+    Grid,
+    build_grid,
+    cell_polygon,
+    locate,
+)
+from lacrime.hotspots.models import DEFAULT_MODEL, MODELS, HotspotModel
+from lacrime.hotspots.panel import build_panel, with_cells
+
+# Rows of at most this many weeks before the forecast week train a model (features still use
+# all history): half a year keeps the full dataset within the time budget and follows change.
+MAX_TRAIN_WEEKS = 26
+# Full weeks of reports a forecast or an evaluation week needs before it: a training week's
+# features come from the weeks before it, so the first week trains nothing and two is the least
+# that leaves a week to learn from. Error messages say "two full weeks".
+MIN_HISTORY_WEEKS = 2
+HORIZON_DAYS = 7
+FORECAST_COLUMNS = (
+    "cell",
+    "rank",
+    "risk",
+    "flagged",
+    "area_name",
+    "lat",
+    "lon",
+    "last_week",
+    "last_4_weeks",
+)
+
+
+@dataclass
+class HotspotForecaster:
+    """A model trained up to `as_of`, with the risk of every grid cell for the week after it.
+
+    Kept whole so that training can store it and a page can flag cells at any coverage or
+    allocation later without retraining.
+    """
+
+    model: HotspotModel
+    grid: Grid
+    as_of: date
+    trained_until: pd.Timestamp
+    risk: np.ndarray
+    recent: pd.DataFrame
+    seconds: float = 0.0
+
+    @property
+    def window(self) -> tuple[date, date]:
+        """First and last day of the forecast week."""
+        start = pd.Timestamp(self.as_of) + pd.Timedelta(days=1)
+        return start.date(), (start + WEEK - pd.Timedelta(days=1)).date()
+
+    def forecast(
+        self, coverage: float = DEFAULT_SHARE, allocation: str = "citywide"
+    ) -> pd.DataFrame:
+        """Every cell, ranked by risk (1 = highest), with the top `coverage` share flagged."""
+        allocation = check_flagging(coverage, allocation)
+        cells = self.grid.cells
+        area_weights = self.recent.groupby(cells["area_name"].to_numpy())["last_4_weeks"].sum()
+        flagged = flag_cells(
+            self.risk, cells, coverage, allocation=allocation, area_weights=area_weights
+        )
+        order = risk_order(self.risk, cells.index)
+        rank = np.empty(len(cells), dtype="int64")
+        rank[order] = np.arange(1, len(cells) + 1)
+        table = pd.DataFrame(
+            {
+                "cell": cells.index.to_numpy(dtype="str"),
+                "rank": rank,
+                "risk": self.risk,
+                "flagged": flagged,
+                "area_name": cells["area_name"].to_numpy(),
+                "lat": cells["lat"].to_numpy(),
+                "lon": cells["lon"].to_numpy(),
+                "last_week": self.recent["last_week"].to_numpy().astype("int64"),
+                "last_4_weeks": self.recent["last_4_weeks"].to_numpy().astype("int64"),
+            },
+            columns=list(FORECAST_COLUMNS),
+        ).sort_values("rank", ignore_index=True)
+        start, end = self.window
+        table.attrs = {
+            "as_of": self.as_of.isoformat(),
+            "window_start": start.isoformat(),
+            "window_end": end.isoformat(),
+            "horizon_days": HORIZON_DAYS,
+            "model": self.model.name,
+            "feature_names": list(self.model.feature_names),
+            "resolution": self.grid.resolution,
+            "coverage": coverage,
+            "allocation": allocation,
+            "trained_until": self.trained_until.isoformat(),
+        }
+        return table
+
+
+def fit_at(
+    located: pd.DataFrame,
+    as_of: date,
+    models: Mapping[str, Callable[[], HotspotModel]],
+    *,
+    resolution: int,
+    share: float = DEFAULT_SHARE,
+    max_train_weeks: int = MAX_TRAIN_WEEKS,
+) -> dict[str, HotspotForecaster]:
+    """Each of `models` (name: factory, as `models.MODELS`) trained on the reports of `located`
+    (a `panel.with_cells` frame) up to `as_of`, with its risk for every cell in the week after.
+
+    The one place a hotspot model is trained: `fit_forecaster` calls it for the forecast that
+    ships, and the rolling evaluation for each of its weeks, so what is evaluated is what is
+    served. Several models share one grid and panel, which are the costly part.
+    """
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    history = located[located["occurred_at"] < cutoff]
+    grid = build_grid(history["cell"], history["area_name"], resolution)
+    panel = build_panel(history, grid, target_start=cutoff, share=share, weeks=max_train_weeks)
+    train, target = panel.training_rows(), panel.target_rows()
+    recent = pd.DataFrame(
+        {
+            "last_week": target["lag_1"].to_numpy(),
+            "last_4_weeks": target["last_4_weeks"].to_numpy(),
+        },
+        index=grid.ids,
+    )
+    fitted = {}
+    for name, factory in models.items():
+        started = time.perf_counter()
+        model = factory().fit(train)
+        risk = np.asarray(model.risk(target), dtype="float64")
+        fitted[name] = HotspotForecaster(
+            model=model,
+            grid=grid,
+            as_of=pd.Timestamp(as_of).date(),
+            trained_until=history["occurred_at"].max(),
+            risk=risk,
+            recent=recent,
+            seconds=time.perf_counter() - started,
+        )
+    return fitted
+
+
+def fit_forecaster(
+    frame: pd.DataFrame,
+    *,
+    as_of: date,
+    model: str | None = None,
+    resolution: int | None = None,
+    share: float = DEFAULT_SHARE,
+    horizon_days: int = HORIZON_DAYS,
+    max_train_weeks: int = MAX_TRAIN_WEEKS,
+) -> HotspotForecaster:
+    """Train `model` (default DEFAULT_MODEL) on reports up to `as_of` and score the next week,
+    once the request is one the models were evaluated for."""
+    if horizon_days != HORIZON_DAYS:
+        raise LacrimeError(
+            f"horizon_days {horizon_days}: hotspot forecasts are for the {HORIZON_DAYS} days "
+            "after as_of only, the span the models were trained and evaluated on"
+        )
+    name = choose(model or DEFAULT_MODEL, MODELS, "hotspot model")
+    resolution = DEFAULT_RESOLUTION if resolution is None else resolution
+    if resolution not in RESOLUTIONS:
+        raise LacrimeError(
+            f"resolution {resolution}: use an H3 resolution from "
+            f"{RESOLUTIONS.start} to {RESOLUTIONS.stop - 1}"
+        )
+    as_of = pd.Timestamp(as_of).date()
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    history = frame[frame["occurred_at"] < cutoff]
+    if history.empty:
+        raise LacrimeError(f"as_of {as_of}: no report occurred on or before that day")
+    last_day = history["occurred_at"].max().normalize()
+    if last_day < pd.Timestamp(as_of):
+        raise LacrimeError(
+            f"as_of {as_of} is after the last report ({last_day.date()}): the days between "
+            "would be read as days without crime; choose an as_of within the data"
+        )
+    first_day = history["occurred_at"].min().normalize()
+    if cutoff - MIN_HISTORY_WEEKS * WEEK < first_day:
+        raise LacrimeError(
+            f"as_of {as_of}: hotspot forecasts need two full weeks of reports up to that day; "
+            f"the data start on {first_day.date()}"
+        )
+    located = with_cells(history, resolution)
+    fitted = fit_at(
+        located,
+        as_of,
+        {name: MODELS[name]},
+        resolution=resolution,
+        share=share,
+        max_train_weeks=max_train_weeks,
+    )
+    return fitted[name]
+
+
+def forecast_hotspots(
+    frame: pd.DataFrame,
+    *,
+    as_of: date,
+    horizon_days: int = HORIZON_DAYS,
+    coverage: float = DEFAULT_SHARE,
+    model: str | None = None,
+    allocation: str = "citywide",
+    resolution: int | None = None,
+) -> pd.DataFrame:
+    """Every grid cell with its risk, rank and flag for the 7 days after `as_of`.
+
+    Columns FORECAST_COLUMNS; `risk` ranks cells but is not a calibrated probability (see
+    `HotspotModel.risk`). `attrs` records the model, its features, the window and the latest
+    report used. `model` defaults to DEFAULT_MODEL, the best by the evaluation on the
+    real extract; pass the evaluation's `default_model` to follow a newer evaluation.
+    """
+    allocation = check_flagging(coverage, allocation)
+    forecaster = fit_forecaster(
+        frame, as_of=as_of, model=model, resolution=resolution, horizon_days=horizon_days
+    )
+    return forecaster.forecast(coverage=coverage, allocation=allocation)
+
+
+def to_geojson(forecast: pd.DataFrame) -> dict:
+    """An RFC 7946 FeatureCollection: one Polygon per cell, [lon, lat] rings, counter-clockwise."""
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": [cell_polygon(row.cell)]},
+            "properties": {
+                "cell": row.cell,
+                "risk": _finite(row.risk),
+                "rank": int(row.rank),
+                "flagged": bool(row.flagged),
+                "area_name": str(row.area_name),
+                "last_week": int(row.last_week),
+                "last_4_weeks": int(row.last_4_weeks),
+            },
+        }
+        for row in forecast.itertuples(index=False)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def score_forecast(forecast: pd.DataFrame, actual_frame: pd.DataFrame) -> dict:
+    """Hit rate, PAI and PEI* of the forecast's flags against the reports in `actual_frame`.
+
+    `actual_frame` holds the reports of the span to score (normally the forecast's window,
+    `forecast.attrs["window_start"]` to `["window_end"]`); each counts in N, including reports
+    outside the grid, which are misses.
+    """
+    if forecast.empty:
+        raise LacrimeError("the forecast has no cells to score")
+    resolution = h3.get_resolution(forecast["cell"].iloc[0])
+    cells = pd.Index(forecast["cell"], dtype="str")
+    located = pd.Series(locate(actual_frame["lat"], actual_frame["lon"], resolution), dtype="str")
+    counts = located.value_counts().reindex(cells, fill_value=0).to_numpy()
+    flagged = forecast["flagged"].to_numpy(dtype=bool)
+    crimes = len(actual_frame)
+    days = actual_frame["occurred_at"]
+    return {
+        **{k: _finite(v) for k, v in hit_metrics(counts, flagged, crimes).items()},
+        "coverage": _finite(flagged.mean()),
+        "flagged_cells": int(flagged.sum()),
+        "cells": len(cells),
+        "crimes": crimes,
+        "crimes_in_flagged": int(counts[flagged].sum()),
+        "crimes_outside_grid": int(crimes - counts.sum()),
+        "actual_span": [days.min().date().isoformat(), days.max().date().isoformat()]
+        if crimes
+        else None,
+    }
+
+
+def _finite(value: float) -> float | None:
+    value = float(value)
+    return value if math.isfinite(value) else None

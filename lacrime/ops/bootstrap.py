@@ -1,0 +1,101 @@
+"""First start: a fresh machine gets a dataset and trained models before any page is served.
+
+The app has to show something useful with no real data, and it must say so (the manifest is
+marked synthetic, and every page shows a banner). Two sessions opening a fresh app at once
+must not both generate the demo and race to install it: the first takes a file lock and
+builds, the second waits on the lock and then finds the dataset in place.
+"""
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from lacrime.data.dataset import has_dataset, ingest, read_manifest
+from lacrime.data.demo import write_demo_csv
+from lacrime.errors import LacrimeError
+from lacrime.ops.registry import current_version_id
+from lacrime.ops.train import train
+from lacrime.paths import data_dir
+
+# The CLI's default size: a year of reports, enough for weekly and seasonal patterns.
+DEFAULT_DEMO_ROWS = 200_000
+DEMO_SEED = 0
+# Tests and small machines ask for a smaller first-start demo through this variable.
+DEMO_ROWS_ENV = "LACRIME_DEMO_ROWS"
+LOCK_FILE = ".bootstrap.lock"
+
+
+def demo_rows() -> int:
+    """Rows of the first-start demo: LACRIME_DEMO_ROWS if set, else the CLI's default."""
+    value = os.environ.get(DEMO_ROWS_ENV, "").strip()
+    if not value:
+        return DEFAULT_DEMO_ROWS
+    try:
+        rows = int(value)
+    except ValueError:
+        raise LacrimeError(f"{DEMO_ROWS_ENV}={value!r} is not a whole number of rows") from None
+    if rows < 1:
+        raise LacrimeError(f"{DEMO_ROWS_ENV} must be positive, got {rows}")
+    return rows
+
+
+def install_demo(
+    rows: int,
+    seed: int = DEMO_SEED,
+    days: int = 365,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict:
+    """Generate the demo in the portal's CSV format and ingest it as the current dataset.
+
+    Going through the real ingest (not writing Parquet directly) means the demo is validated,
+    cleaned and reported exactly like a real export.
+    """
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
+        progress(f"Generating {rows:,} synthetic reports in the portal's CSV format")
+        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed, days=days)
+        progress("Validating, cleaning and storing them as the current dataset")
+        label = f"synthetic demo (rows={rows}, seed={seed}, days={days})"
+        return ingest(path, synthetic=True, label=label)
+
+
+@contextmanager
+def _first_start_lock(progress: Callable[[str], None]) -> Iterator[None]:
+    """One session prepares; the others wait for it instead of doing the same work again."""
+    data_dir().mkdir(parents=True, exist_ok=True)
+    with (data_dir() / LOCK_FILE).open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("Another session is preparing the app; waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def ensure_dataset(progress: Callable[[str], None]) -> dict:
+    """The current dataset's manifest, installing the demo first if there is no dataset."""
+    if has_dataset():
+        return read_manifest()
+    with _first_start_lock(progress):
+        if has_dataset():
+            return read_manifest()
+        manifest = install_demo(demo_rows(), progress=progress)
+    progress(f"Ready: {manifest['rows']:,} reports after cleaning")
+    return manifest
+
+
+def ensure_models(progress: Callable[[str], None]) -> str:
+    """The current model version's id, training the first version if there is none.
+
+    Later starts find the version in the registry and load it: models are trained once,
+    not per start.
+    """
+    if (version := current_version_id()) is not None:
+        return version
+    with _first_start_lock(progress):
+        if (version := current_version_id()) is not None:
+            return version
+        return train(lambda step: progress(step[:1].upper() + step[1:])).version
