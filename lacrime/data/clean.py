@@ -12,7 +12,13 @@ from lacrime.calendar import last_full_sunday
 from lacrime.data.categories import crime_group
 from lacrime.data.exclusions import Exclusions
 from lacrime.data.load import Loaded
-from lacrime.data.schema import CLEAN_COLUMNS, LA_BOUNDS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from lacrime.data.schema import (
+    CLEAN_COLUMNS,
+    INTEGER_COLUMNS,
+    LA_BOUNDS,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+)
 
 # A recent full week with fewer reports than this share of the typical week is flagged:
 # reports of it are probably still coming in.
@@ -158,8 +164,10 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out["crime_group"] = crime_group(out["crm_cd_desc"])
     for name, fill in OPTIONAL_COLUMNS.items():
         values = frame[name] if name in frame else pd.Series(np.nan, index=frame.index)
-        if fill is None:
+        if name in INTEGER_COLUMNS:
             out[name] = values.astype("Int16" if name != "part_1_2" else "Int8")
+        elif fill is None:
+            out[name] = values.astype("str")
         else:
             out[name] = values.fillna(fill).astype("str")
     return out[list(CLEAN_COLUMNS)].reset_index(drop=True)

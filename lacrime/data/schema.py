@@ -65,6 +65,9 @@ OPTIONAL_COLUMNS: dict[str, object] = {
     "premis_desc": "UNKNOWN",
     "weapon_used_cd": None,  # null: no weapon recorded, the common case
     "status": "UNKNOWN",
+    # The hundred-block address ("1900 S LONGWOOD AV"): names the streets of a patrol zone.
+    # Never shown for a single report of a sex offence: only as a street of a zone's many.
+    "location": None,
 }
 
 # Numeric columns parsed as integers; an unparseable value in a required one drops the row,
@@ -99,6 +102,7 @@ CLEAN_COLUMNS: tuple[str, ...] = (
     "premis_desc",  # str
     "weapon_used_cd",  # Int16 (nullable)
     "status",  # str
+    "location",  # str (nullable): hundred-block address as LAPD writes it ("1900 S  LONGWOOD  AV")
     "lat",  # float64
     "lon",  # float64
 )
