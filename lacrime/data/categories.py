@@ -7,9 +7,10 @@ Rules are matched in order against `Crm Cd Desc`; the first match wins.
 import numpy as np
 import pandas as pd
 
+SEXUAL_OFFENCES = "Sexual offences"
 GROUP_RULES: tuple[tuple[str, str], ...] = (
     (
-        "Sexual offences",
+        SEXUAL_OFFENCES,
         r"RAPE|SEX|SODOMY|ORAL COPULATION|LEWD|INDECENT|PEEPING|PIMPING|"
         r"PANDERING|HUMAN TRAFFICKING|CHILD PORNOGRAPHY",
     ),
