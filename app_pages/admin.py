@@ -207,7 +207,8 @@ def training_progress(job_id: str) -> None:
 
 def models_tab() -> None:
     st.subheader("Model in use")
-    current = ui.show_model_version()
+    ui.show_model_version()
+    current, _ = ui.model_version()
 
     st.subheader("Retrain")
     job = admin.latest_job(admin.TRAIN, admin.REINGEST)
@@ -239,7 +240,7 @@ def models_tab() -> None:
             st.rerun()
 
     st.subheader("Versions")
-    versions = admin.list_versions()
+    versions = admin.version_listing()
     table = admin.versions_table(versions)
     if table.empty:
         st.info("No model versions yet.")
@@ -247,7 +248,9 @@ def models_tab() -> None:
     ui.show_table(table)
     pending = new.version if new else None
     choices = [
-        v["id"] for v in versions if v["valid"] and not v["is_current"] and v["id"] != pending
+        v["id"]
+        for v in versions
+        if v["valid"] and v["serves_data_in_use"] and not v["is_current"] and v["id"] != pending
     ]
     if choices:
         left, right = st.columns([3, 2], vertical_alignment="bottom")

@@ -10,6 +10,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def config_dir() -> Path:
+    """Where the administrator's secrets live: `LACRIME_HOME` if set, else the user's config
+    folder (`$XDG_CONFIG_HOME/lacrime`, by default `~/.config/lacrime`): never inside the
+    checkout, where a `git add .` or a test run could pick it up."""
+    if os.environ.get("LACRIME_HOME"):
+        return home()
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "lacrime"
+
+
 def home() -> Path:
     return Path(os.environ.get("LACRIME_HOME") or REPO_ROOT)
 

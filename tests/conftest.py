@@ -1,11 +1,19 @@
-"""Shared fixtures: the real extract (when present), and an isolated LACRIME_HOME per test."""
+"""Shared fixtures: the real extract (when present), and an isolated LACRIME_HOME per test.
+
+Tests never read the developer's own settings: the variables below are dropped before any test
+runs, and Streamlit (here, and in every server a test starts) reads no secrets file, neither
+the checkout's `.streamlit/secrets.toml` nor `~/.streamlit/secrets.toml`. A test that needs a
+setting sets it itself. `tests/test_isolation.py` runs tests with all of them present.
+"""
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from streamlit import config as streamlit_config
 from support import ADMIN_PASSWORD
 
 from lacrime.cli import main
@@ -13,6 +21,19 @@ from lacrime.data.clean import clean
 from lacrime.data.exclusions import load_exclusions
 from lacrime.data.load import read_reports
 from lacrime.ops import auth
+
+DEVELOPER_SETTINGS = (
+    "LACRIME_HOME",
+    "LACRIME_ADMIN_PASSWORD_HASH",
+    "LACRIME_SOCRATA_APP_TOKEN",
+    "LACRIME_DEMO_ROWS",
+    "XDG_CONFIG_HOME",
+)
+for _name in DEVELOPER_SETTINGS:
+    os.environ.pop(_name, None)
+_NO_SECRETS = str(Path(tempfile.mkdtemp(prefix="lacrime-tests-")) / "no-secrets.toml")
+os.environ["STREAMLIT_SECRETS_FILES"] = _NO_SECRETS  # `streamlit run` started by a test
+streamlit_config.set_option("secrets.files", [_NO_SECRETS])  # AppTest, in this process
 
 
 def _real_path() -> Path | None:

@@ -185,7 +185,7 @@ def test_hash_sources_in_order(encoded: str, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_saving_the_hash_keeps_other_secrets(encoded: str, lacrime_home: Path) -> None:
     path = auth.secrets_file()
-    path.parent.mkdir()
+    path.parent.mkdir(exist_ok=True)
     path.write_text('api_key = "abc"\n\n[database]\nurl = "postgres://x"\n')
     auth.save_password_hash(encoded)
     replaced = auth.hash_password("yet another password")

@@ -10,7 +10,7 @@ import pandas as pd
 from lacrime.app.summaries import utc_time
 from lacrime.data.exclusions import exclusion_choices as exclusion_choices
 from lacrime.errors import LacrimeError
-from lacrime.ops import audit, registry
+from lacrime.ops import audit, registry, serving
 from lacrime.ops.admin import Preview as Preview
 from lacrime.ops.admin import accept as accept
 from lacrime.ops.admin import cancel as cancel
@@ -39,7 +39,13 @@ from lacrime.ops.jobs import downloaded_bytes as downloaded_bytes
 from lacrime.ops.jobs import job_status as job_status
 from lacrime.ops.jobs import latest_job as latest_job
 from lacrime.ops.jobs import pending_version as pending_version
-from lacrime.ops.registry import list_versions as list_versions
+from lacrime.ops.serving import describe
+
+
+def version_listing() -> list[dict]:
+    """Every stored version, newest first, with whether it verifies and whether it was
+    trained on the dataset in use (only those may be rolled back to)."""
+    return serving.listing()
 
 
 def audit_log(n: int = 50) -> list[dict]:
@@ -79,7 +85,7 @@ def comparison(current: registry.ModelVersion | None, new: registry.ModelVersion
 
 
 def versions_table(rows: list[dict]) -> pd.DataFrame:
-    """`registry.list_versions()` as the Admin page shows it: the caller lists once (each listing
+    """`serving.listing()` as the Admin page shows it: the caller lists once (each listing
     verifies every stored file) and also offers the valid rows for a rollback."""
     summaries = [r.get("summary") or {} for r in rows]
     return pd.DataFrame(
@@ -87,6 +93,7 @@ def versions_table(rows: list[dict]) -> pd.DataFrame:
             "Version": [r["id"] for r in rows],
             "Trained": [utc_time(r["created_at"]) for r in rows],
             "In use": ["yes" if r["is_current"] else "" for r in rows],
+            "Trained on": [_trained_on(r) for r in rows],
             "Checks": ["ok" if r["valid"] else r["problem"] for r in rows],
             "Hourly model (MAE)": [
                 f"{s.get('hourly_default', '?')} ({_shown(s.get('hourly_mae'))})" for s in summaries
@@ -97,6 +104,14 @@ def versions_table(rows: list[dict]) -> pd.DataFrame:
             ],
         }
     )
+
+
+def _trained_on(row: dict) -> str:
+    data = row.get("data")
+    if not data:
+        return "not recorded"
+    trained = describe(data["dataset_id"], data["synthetic"], data["date_range"])
+    return trained if row["serves_data_in_use"] else f"{trained}: other data than in use"
 
 
 def _short(version: registry.ModelVersion | None) -> str:

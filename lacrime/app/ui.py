@@ -21,7 +21,7 @@ from lacrime.errors import LacrimeError
 from lacrime.hotspots.forecast import HotspotForecaster
 from lacrime.hourly.counts import hourly_counts as count_hours
 from lacrime.hourly.forecast import HourlyBundle
-from lacrime.ops import bootstrap, registry
+from lacrime.ops import bootstrap, registry, serving
 from lacrime.ops.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES, TrainingRecord, record_of
 
 logger = logging.getLogger(__name__)
@@ -144,15 +144,28 @@ def page_header(title: str, caption: str) -> dict:
 
 
 def show_model_version() -> registry.ModelVersion | None:
-    """One line on the model in use, with the registry's warning if it fell back to an older one."""
+    """One line on the model in use, with the registry's warning if it fell back to an older one.
+
+    None, once the page has said why, when there is no model, or when the one in use was
+    trained on other data than the dataset in use (after an ingest, until a retrain): a page
+    showing predictions then stops, since they would be shown over data they did not learn.
+    """
     version, warning = model_version()
     if warning:
         st.warning(warning, icon=":material/warning:")
     if version is None:
         st.info(NO_MODEL)
-    else:
-        trained = summaries.utc_time(version.metadata.get("created_at"))
-        st.markdown(f"Model version `{version.version}`, trained {trained}.")
+        return None
+    trained = summaries.utc_time(version.metadata.get("created_at"))
+    st.markdown(f"Model version `{version.version}`, trained {trained}.")
+    stale = serving.mismatch(version, manifest())
+    if stale:
+        st.warning(
+            f"The model is stale: {stale}. Its forecasts are hidden until the models are "
+            "retrained on the dataset in use: Retrain on the Admin page, or run `lacrime train`.",
+            icon=":material/update:",
+        )
+        return None
     return version
 
 

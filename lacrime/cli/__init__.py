@@ -6,24 +6,41 @@ the command that needs them, so `lacrime --help` and `lacrime info` start at onc
 """
 
 import argparse
+import os
 import sys
 
 from lacrime import __version__
 from lacrime.cli import admin, data, forecasts, models
 from lacrime.errors import LacrimeError
 
+# The exit status of a command whose output pipe was closed, as a shell reports SIGPIPE.
+BROKEN_PIPE = 128 + 13
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.run(args) or 0
+        status = args.run(args) or 0
+        sys.stdout.flush()  # inside the try: a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
     except LacrimeError as exc:
         print(f"lacrime: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lacrime: interrupted; nothing was changed", file=sys.stderr)
         return 130
+
+
+def _silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's flush at exit does not
+    hit the closed pipe again and print a traceback of its own (`lacrime ... | head`)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,8 +12,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands,
         "set-admin-password",
         run_set_admin_password,
-        "Set the Admin page's password: its scrypt hash goes to "
-        "LACRIME_HOME/.streamlit/secrets.toml (the repository's, by default).",
+        "Set the Admin page's password: its scrypt hash goes to secrets.toml in "
+        "LACRIME_HOME, or in ~/.config/lacrime without it (never in the checkout).",
     )
     sub.add_argument(
         "--stdin", action="store_true", help="read the password from standard input (scripts)"

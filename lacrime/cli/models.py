@@ -124,9 +124,9 @@ def _mean_std(metric: dict) -> str:
 
 
 def run_versions(args: argparse.Namespace) -> None:
-    from lacrime.ops import registry
+    from lacrime.ops.serving import describe, listing
 
-    versions = registry.list_versions()
+    versions = listing()
     if args.json:
         print(json.dumps(versions, indent=1))
         return
@@ -136,15 +136,20 @@ def run_versions(args: argparse.Namespace) -> None:
         mark = "*" if v["is_current"] else " "
         state = "ok" if v["valid"] else f"INVALID: {v['problem']}"
         summary = v.get("summary") or {}
+        data = v.get("data")
+        trained = (
+            describe(data["dataset_id"], data["synthetic"], data["date_range"]) if data else "?"
+        )
+        other = "" if v["serves_data_in_use"] else "  (other data than the dataset in use)"
         print(
             f"{mark} {v['id']}  {v['created_at']}  {state}  "
             f"hourly={summary.get('hourly_default', '?')} "
-            f"hotspots={summary.get('hotspot_default', '?')}"
+            f"hotspots={summary.get('hotspot_default', '?')}  data={trained}{other}"
         )
 
 
 def run_rollback(args: argparse.Namespace) -> None:
-    from lacrime.ops import registry
+    from lacrime.ops import serving
 
-    registry.rollback(args.version)
+    serving.rollback(args.version)
     print(f"version {args.version} is current")

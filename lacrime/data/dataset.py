@@ -6,6 +6,7 @@ therefore leaves the dataset in use exactly as it was; the previous few stay for
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -133,6 +134,24 @@ def _lock(root: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def data_key(manifest: dict) -> str:
+    """What identifies a dataset's content, whatever ingest produced it: the source file's
+    hash, the exclusions applied, the cleaning's schema version, and the rows and dates that
+    came out. Ingesting the same file again with the same list gives the same key, so models
+    trained on the first copy still serve the second; any other dataset gets another key."""
+    content = {
+        "schema_version": manifest["schema_version"],
+        "source_sha256": manifest["source_sha256"],
+        "exclusions": {
+            "columns": manifest["exclusions"]["columns"],
+            "patterns": [rule["pattern"] for rule in manifest["exclusions"]["crime_types"]],
+        },
+        "rows": manifest["rows"],
+        "date_range": manifest["date_range"],
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def has_dataset() -> bool:

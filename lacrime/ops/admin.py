@@ -28,7 +28,7 @@ from lacrime.data.exclusions import (
 from lacrime.data.fetch import PORTAL_URL, download_path
 from lacrime.errors import LacrimeError
 from lacrime.files import sha256_of
-from lacrime.ops import audit, jobs, registry
+from lacrime.ops import audit, jobs, registry, serving
 from lacrime.ops.auth import Attempt, Gate
 from lacrime.paths import data_dir
 
@@ -238,7 +238,7 @@ def _refuse_second_training() -> None:
 def promote(gate: Gate, version_id: str, job_id: str | None = None) -> None:
     """Make a trained version the one users see (the registry verifies, then switches)."""
     with _audited(gate, "promote", version_id):
-        registry.promote(version_id)
+        serving.promote(version_id)
         if job_id:
             jobs.update(job_id, resolution="promoted")
 
@@ -253,7 +253,7 @@ def discard(gate: Gate, version_id: str, job_id: str | None = None) -> None:
 
 def rollback(gate: Gate, version_id: str) -> None:
     with _audited(gate, "roll back", version_id):
-        registry.rollback(version_id)
+        serving.rollback(version_id)
 
 
 def save_excluded_types(

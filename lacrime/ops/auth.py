@@ -4,10 +4,10 @@ The hash is looked up in three places, the first found wins:
 
 1. the environment variable `LACRIME_ADMIN_PASSWORD_HASH`, for deployments that inject secrets
    as variables;
-2. `admin_password_hash` in `LACRIME_HOME/.streamlit/secrets.toml`, the file
-   `lacrime set-admin-password` writes, read afresh on every check so a new password applies at
-   once. Without LACRIME_HOME that is the repository's own `.streamlit/secrets.toml`
-   (git-ignored), the file Streamlit reads when the app runs from the repository;
+2. `admin_password_hash` in `secrets.toml` in `paths.config_dir()` (`LACRIME_HOME`, else
+   `~/.config/lacrime`), the file `lacrime set-admin-password` writes, read afresh on every
+   check so a new password applies at once. It is never inside the checkout, so neither a
+   `git add .` nor the test suite picks it up, and Streamlit itself does not read it;
 3. `st.secrets["admin_password_hash"]`: Streamlit's secrets from wherever else it finds them
    (`~/.streamlit/secrets.toml`, or a hosting service's secrets settings).
 
@@ -36,7 +36,7 @@ from pathlib import Path
 
 from lacrime.errors import LacrimeError
 from lacrime.files import atomic_write
-from lacrime.paths import home
+from lacrime.paths import config_dir
 
 HASH_ENV = "LACRIME_ADMIN_PASSWORD_HASH"
 SECRET_KEY = "admin_password_hash"
@@ -102,7 +102,7 @@ def _parse(encoded: str, where: str = "the admin password hash") -> tuple:
 
 def secrets_file() -> Path:
     """Where `lacrime set-admin-password` stores the hash."""
-    return home() / ".streamlit" / "secrets.toml"
+    return config_dir() / "secrets.toml"
 
 
 def configured_hash(streamlit_secrets: Mapping | None = None) -> tuple[str, str] | None:

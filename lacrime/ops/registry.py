@@ -162,13 +162,18 @@ def promote(version_id: str) -> None:
     fsync(root)
 
 
-def rollback(version_id: str) -> None:
-    """Promote an older (or any stored) version, refusing ids that were never written."""
+def require_stored(version_id: str) -> None:
+    """Refuse, in one line listing what is stored, an id that was never written."""
     known = _stored_ids()
     if version_id not in known:
         raise LacrimeError(
             f"unknown model version {version_id!r}; stored versions: {', '.join(known) or 'none'}"
         )
+
+
+def rollback(version_id: str) -> None:
+    """Promote an older (or any stored) version, refusing ids that were never written."""
+    require_stored(version_id)
     promote(version_id)
 
 
@@ -244,6 +249,7 @@ def list_versions() -> list[dict]:
                 "valid": problem is None,
                 "problem": problem,
                 "summary": metadata.get("summary"),
+                "data": metadata.get("data"),
             }
         )
     return rows

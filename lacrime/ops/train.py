@@ -21,7 +21,8 @@ from lacrime.hotspots.forecast import HotspotForecaster, fit_forecaster
 from lacrime.hotspots.results import HotspotEvaluation
 from lacrime.hourly.evaluation import HourlyEvaluation, evaluate_hourly
 from lacrime.hourly.forecast import HourlyBundle, fit_hourly
-from lacrime.ops import registry
+from lacrime.ops import registry, serving
+from lacrime.ops.serving import TrainedOn
 from lacrime.records import from_json, to_json
 
 # Artifact names in a version; pages and the CLI load them by these names.
@@ -36,18 +37,6 @@ STEPS: tuple[str, ...] = (
     "fitting the hotspot forecast",
     "registering the new version",
 )
-
-
-@dataclass(frozen=True)
-class TrainedOn:
-    """The dataset a version was trained on, from its manifest."""
-
-    dataset_id: str
-    source: str
-    source_sha256: str
-    synthetic: bool
-    date_range: list[str]
-    rows: int
 
 
 @dataclass(frozen=True)
@@ -148,8 +137,8 @@ def train(
         progress(STEPS[4])
         record = _record(manifest, hourly_eval, bundles, hotspot_eval, forecaster)
         version = registry.write_version({**bundles, HOTSPOTS: forecaster}, to_json(record))
-        if promote:
-            registry.promote(version.version)
+    if promote:
+        serving.promote(version.version)
     return version
 
 
@@ -162,7 +151,7 @@ def _record(
 ) -> TrainingRecord:
     hourly = hourly_eval[HOURLY]
     return TrainingRecord(
-        data=TrainedOn(**{field: manifest[field] for field in TrainedOn.__dataclass_fields__}),
+        data=serving.dataset_of(manifest),
         exclusions=load_exclusions().to_dict(),
         parameters=Parameters(
             hourly_interval_level=bundles[HOURLY].interval_level,
