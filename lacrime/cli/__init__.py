@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from lacrime import __version__
-from lacrime.cli import admin, data, forecasts, models
+from lacrime.cli import admin, data, decision, forecasts, models
 from lacrime.errors import LacrimeError
 
 
@@ -33,6 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lacrime {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for group in (data, models, forecasts, admin):
+    for group in (data, models, forecasts, decision, admin):
         group.register(commands)
     return parser

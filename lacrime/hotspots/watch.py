@@ -280,6 +280,37 @@ def fit_watch_at(
     return fitted
 
 
+def fit_watches(
+    frame: pd.DataFrame,
+    *,
+    as_of: date,
+    models: Mapping[str, str | None],
+    resolution: int | None = None,
+) -> dict[str, WatchForecaster]:
+    """The forecast of each watch in `models` (watch -> model name; None for the watch's
+    entry in DEFAULT_WATCH_MODELS) for the week after `as_of`, trained on the reports of
+    `frame` up to that day; the watches share one pass over the reports."""
+    chosen = {
+        parse_watch(watch): choose(
+            model or DEFAULT_WATCH_MODELS[parse_watch(watch)], WATCH_MODELS, "watch model"
+        )
+        for watch, model in models.items()
+    }
+    resolution = checked_resolution(resolution)
+    as_of = pd.Timestamp(as_of).date()
+    located = with_watches(history_until(frame, as_of), resolution)
+    if not (located["watch"] != NO_WATCH).any():
+        raise LacrimeError(f"as_of {as_of}: no report of known time to learn the watches from")
+    fitted = fit_watch_at(
+        located,
+        as_of,
+        {name: WATCH_MODELS[name] for name in set(chosen.values())},
+        resolution=resolution,
+        watches=tuple(chosen),
+    )
+    return {watch: fitted[watch][name] for watch, name in chosen.items()}
+
+
 def fit_watch_forecaster(
     frame: pd.DataFrame,
     *,
@@ -291,16 +322,8 @@ def fit_watch_forecaster(
     """`watch`'s forecast for the week after `as_of` by `model` (default: the watch's entry in
     DEFAULT_WATCH_MODELS), trained on the reports of `frame` up to that day."""
     watch = parse_watch(watch)
-    name = choose(model or DEFAULT_WATCH_MODELS[watch], WATCH_MODELS, "watch model")
-    resolution = checked_resolution(resolution)
-    as_of = pd.Timestamp(as_of).date()
-    located = with_watches(history_until(frame, as_of), resolution)
-    if not (located["watch"] != NO_WATCH).any():
-        raise LacrimeError(f"as_of {as_of}: no report of known time to learn the watches from")
-    fitted = fit_watch_at(
-        located, as_of, {name: WATCH_MODELS[name]}, resolution=resolution, watches=(watch,)
-    )
-    return fitted[watch][name]
+    fitted = fit_watches(frame, as_of=as_of, models={watch: model}, resolution=resolution)
+    return fitted[watch]
 
 
 def forecast_watch(

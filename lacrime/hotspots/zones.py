@@ -173,7 +173,8 @@ def patrol_plan(
         watch=watch,
     )
     zones = []
-    for members in zones_of(cells.loc[cells["flagged"], "cell"].tolist()):
+    chosen = cells["flagged"] & (cells["risk"] > 0)  # a cell expecting nothing is no target
+    for members in zones_of(cells.loc[chosen, "cell"].tolist()):
         named = streets[streets["cell"].isin(members)].groupby("street")["reports"].sum()
         named = named.reset_index().sort_values(["reports", "street"], ascending=[False, True])
         centre = np.array([h3.cell_to_latlng(c) for c in members]).mean(axis=0)
