@@ -110,10 +110,15 @@ def test_cli_patrol_and_trends_in_every_format(demo, tmp_path, capsys):
     assert main([*base, "--format", "csv"]) == 0
     table = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert list(table["zone"]) == list(range(1, len(table) + 1))
-    for fmt in ("json", "geojson", "csv"):
-        assert main(["trends", "--as-of", str(AS_OF), "--format", fmt]) == 0
-        out = capsys.readouterr().out
-        assert out.strip()
+    demo_cells = len(decision.trends_for(frame, as_of=AS_OF).table)
+    for fmt in ("json", "geojson"):
+        assert main(["trends", "--as-of", str(AS_OF), "--format", fmt, "--all"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        rows = out["cells"] if fmt == "json" else [f["properties"] for f in out["features"]]
+        assert len(rows) == demo_cells and {"pattern", "final_z"} <= set(rows[0])
+    assert main(["trends", "--as-of", str(AS_OF), "--format", "csv"]) == 0
+    shown = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert (shown["pattern"] != "no pattern detected").all()
     assert main(["trends", "--area", "Nowhere"]) == 2
 
 

@@ -114,6 +114,7 @@ def run_trends(args: argparse.Namespace) -> None:
     table = result.table if area is None else result.table[result.table["area_name"] == area]
     if not args.all:
         table = table[table["pattern"] != "no pattern detected"]
+    records = table.astype(object).where(table.notna(), None).to_dict(orient="records")
     meta = {
         "as_of": as_of.isoformat(),
         "area": area,
@@ -124,7 +125,7 @@ def run_trends(args: argparse.Namespace) -> None:
     if args.format == "csv":
         text = table.to_csv(index=False)
     elif args.format == "json":
-        text = json.dumps({"meta": meta, "cells": table.to_dict(orient="records")}, indent=1)
+        text = json.dumps({"meta": meta, "cells": records}, indent=1, allow_nan=False)
     elif args.format == "geojson":
         features = [
             {
@@ -132,9 +133,9 @@ def run_trends(args: argparse.Namespace) -> None:
                 "geometry": {"type": "Polygon", "coordinates": [cell_polygon(row["cell"])]},
                 "properties": {k: v for k, v in row.items() if k not in ("lat", "lon")},
             }
-            for row in table.to_dict(orient="records")
+            for row in records
         ]
-        text = json.dumps({"type": "FeatureCollection", "features": features})
+        text = json.dumps({"type": "FeatureCollection", "features": features}, allow_nan=False)
     else:
         counts = table["pattern"].value_counts()
         header = (

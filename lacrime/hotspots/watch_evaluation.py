@@ -24,7 +24,14 @@ from lacrime.hotspots.flagging import flag_cells, hit_metrics
 from lacrime.hotspots.forecast import MIN_HISTORY_WEEKS
 from lacrime.hotspots.grid import DEFAULT_RESOLUTION
 from lacrime.hotspots.results import Spread, WatchEvaluation, WatchScores
-from lacrime.hotspots.watch import BASELINE, WATCH_MODELS, WatchModel, fit_watch_at, with_watches
+from lacrime.hotspots.watch import (
+    BASELINE,
+    WATCH_MODELS,
+    WatchForecaster,
+    WatchModel,
+    fit_watch_at,
+    with_watches,
+)
 
 # On years of data every Monday would be an evaluation week; the most recent this many keep
 # `lacrime train` within its time budget and say how the forecast does now.
@@ -77,14 +84,7 @@ def evaluate_watches(
         for code, watch in enumerate(WATCHES):
             tested = in_week[in_week["watch"] == code]
             for name, forecaster in fitted[watch].items():
-                grid = forecaster.grid
-                position = grid.position(tested["cell"].to_numpy())
-                counts = np.bincount(position[position >= 0], minlength=len(grid))
-                row = {"week_start": target.date().isoformat(), "crimes": len(tested)}
-                for key, (metric, coverage) in MEASURES.items():
-                    flags = flag_cells(forecaster.expected, grid.cells, coverage)
-                    row[key] = hit_metrics(counts, flags, len(tested))[metric]
-                rows[watch][name].append(row)
+                rows[watch][name].append(_score_week(forecaster, tested, target))
     scores = {
         watch: {name: _scores(models[name], per[name], per[BASELINE]) for name in models}
         for watch, per in rows.items()
@@ -107,6 +107,18 @@ def evaluate_watches(
         verdict=_verdict(scores, chosen, held_out),
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def _score_week(forecaster: WatchForecaster, tested: pd.DataFrame, target: pd.Timestamp) -> dict:
+    """One watch forecast against that watch's reports of known time in its week."""
+    grid = forecaster.grid
+    position = grid.position(tested["cell"].to_numpy())
+    counts = np.bincount(position[position >= 0], minlength=len(grid))
+    row = {"week_start": target.date().isoformat(), "crimes": len(tested)}
+    for key, (metric, coverage) in MEASURES.items():
+        flags = flag_cells(forecaster.expected, grid.cells, coverage)
+        row[key] = hit_metrics(counts, flags, len(tested))[metric]
+    return row
 
 
 def _with_spread(model: WatchModel, spread: bool) -> WatchModel:
