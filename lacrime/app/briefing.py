@@ -14,6 +14,7 @@ import pandas as pd
 
 from lacrime.app.decision import (
     heating_up,
+    located_until,
     pattern_counts,
     plan_for,
     trends_for,
@@ -118,12 +119,13 @@ def build_briefing(
         raise LacrimeError(f"coverage {coverage}: give a share of cells between 0 and 1")
     shown = [parse_watch(watch)] if watch else list(WATCHES)
     resolution = record.parameters.hotspot_resolution if record is not None else None
+    located = located_until(frame, as_of, resolution)
     forecasters = watch_forecasters(
-        frame, as_of=as_of, models=watch_models(record), resolution=resolution
+        frame, as_of=as_of, models=watch_models(record), resolution=resolution, located=located
     )
     per_watch = watch_summary(forecasters, place)
     plans = {w: plan_for(forecasters[w], frame, area=place, coverage=coverage) for w in shown}
-    trends = trends_for(frame, as_of=as_of, resolution=resolution)
+    trends = trends_for(frame, as_of=as_of, resolution=resolution, located=located)
     heating = heating_up(trends, place)
     start = as_of + timedelta(days=1)
     return Briefing(

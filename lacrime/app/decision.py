@@ -15,7 +15,12 @@ from lacrime.calendar import WATCHES, watch_hours
 from lacrime.hotspots.emerging import HEATING_UP, PATTERNS, EmergingHotspots, emerging_hotspots
 from lacrime.hotspots.forecast import checked_resolution, history_until
 from lacrime.hotspots.panel import with_cells
-from lacrime.hotspots.watch import DEFAULT_WATCH_MODELS, WatchForecaster, fit_watches
+from lacrime.hotspots.watch import (
+    DEFAULT_WATCH_MODELS,
+    WatchForecaster,
+    fit_watches,
+    with_watches,
+)
 from lacrime.hotspots.zones import PatrolPlan, patrol_plan, zone_outline
 from lacrime.ops.train import TrainingRecord
 
@@ -55,17 +60,26 @@ def watch_models(record: TrainingRecord | None) -> dict[str, str]:
     return dict(chosen or DEFAULT_WATCH_MODELS)
 
 
+def located_until(frame: pd.DataFrame, as_of: date, resolution: int | None) -> pd.DataFrame:
+    """The reports up to `as_of` with their cell and watch (`watch.with_watches`), once they
+    can train a forecast: what `watch_forecasters` and `trends_for` share when a page or
+    the briefing needs both, since locating the reports is the costly part of each."""
+    return with_watches(history_until(frame, as_of), checked_resolution(resolution))
+
+
 def watch_forecasters(
     frame: pd.DataFrame,
     *,
     as_of: date,
     models: dict[str, str],
     resolution: int | None = None,
+    located: pd.DataFrame | None = None,
 ) -> dict[str, WatchForecaster]:
     """The forecaster of every watch for the week after `as_of`, by `models` (watch -> model
     name, as `watch_models` gives), fitted in one pass; pages keep them and flag cells at
-    any coverage with `forecaster.forecast(coverage, allocation)`."""
-    return fit_watches(frame, as_of=as_of, models=models, resolution=resolution)
+    any coverage with `forecaster.forecast(coverage, allocation)`. `located`: as
+    `located_until` gives it, if the caller has it."""
+    return fit_watches(frame, as_of=as_of, models=models, resolution=resolution, located=located)
 
 
 def watch_summary(forecasters: dict[str, WatchForecaster], area: str | None = None) -> pd.DataFrame:
@@ -141,11 +155,17 @@ def zones_layer(plan: PatrolPlan) -> pdk.Layer:
 
 
 def trends_for(
-    frame: pd.DataFrame, *, as_of: date, resolution: int | None = None
+    frame: pd.DataFrame,
+    *,
+    as_of: date,
+    resolution: int | None = None,
+    located: pd.DataFrame | None = None,
 ) -> EmergingHotspots:
-    """The emerging-hotspot patterns of every cell over the slices up to `as_of`."""
+    """The emerging-hotspot patterns of every cell over the slices up to `as_of`;
+    `located`: as `located_until` gives it, if the caller has it."""
     resolution = checked_resolution(resolution)
-    located = with_cells(history_until(frame, as_of), resolution)
+    if located is None:
+        located = with_cells(history_until(frame, as_of), resolution)
     return emerging_hotspots(located, as_of=as_of, resolution=resolution)
 
 

@@ -286,10 +286,12 @@ def fit_watches(
     as_of: date,
     models: Mapping[str, str | None],
     resolution: int | None = None,
+    located: pd.DataFrame | None = None,
 ) -> dict[str, WatchForecaster]:
     """The forecast of each watch in `models` (watch -> model name; None for the watch's
     entry in DEFAULT_WATCH_MODELS) for the week after `as_of`, trained on the reports of
-    `frame` up to that day; the watches share one pass over the reports."""
+    `frame` up to that day; the watches share one pass over the reports. `located` may give
+    `with_watches` of those reports, when the caller has it, to save locating them again."""
     chosen = {
         parse_watch(watch): choose(
             model or DEFAULT_WATCH_MODELS[parse_watch(watch)], WATCH_MODELS, "watch model"
@@ -298,7 +300,8 @@ def fit_watches(
     }
     resolution = checked_resolution(resolution)
     as_of = pd.Timestamp(as_of).date()
-    located = with_watches(history_until(frame, as_of), resolution)
+    if located is None:
+        located = with_watches(history_until(frame, as_of), resolution)
     if not (located["watch"] != NO_WATCH).any():
         raise LacrimeError(f"as_of {as_of}: no report of known time to learn the watches from")
     fitted = fit_watch_at(
