@@ -169,3 +169,20 @@ def test_train_stores_the_watch_evaluation(real_home, monkeypatch):
     assert watches is not None and set(watches.chosen) == set(WATCHES)
     assert record.summary.watch_models == watches.chosen
     assert {"all_day_counts", "watch_counts"} <= set(watches.watches["night"])
+
+
+def test_a_week_without_reports_of_a_watch_leaves_its_ratio_undefined():
+    """Four weeks of day reports; night reports only in the first two weeks. The night's
+    later weeks say nothing about the models, and the evaluation still finishes."""
+    days = pd.date_range("2024-01-01", "2024-01-28")
+    cells = sorted(h3.grid_disk(CENTRE, 2))
+    rows = [(c, d.strftime("%Y-%m-%d"), 1000) for d in days for c in cells[: 5 + d.day % 7]]
+    rows += [(CENTRE, d.strftime("%Y-%m-%d"), 2330) for d in days[:14]]
+    result = evaluate_watches(reports(rows))
+    assert result.eval_weeks == ["2024-01-15", "2024-01-22"]
+    night = result.watches["night"]["all_day_counts"]
+    assert [w["crimes"] for w in night.per_week] == [0, 0]
+    assert night.ratio is None and result.held_out["night"] is None
+    assert result.watches["day"]["all_day_counts"].ratio == 1.0
+    assert "night undefined" in result.verdict
+    assert json.loads(json.dumps(to_json(result), allow_nan=False))

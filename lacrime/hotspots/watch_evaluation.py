@@ -102,7 +102,7 @@ def evaluate_watches(
         watches=scores,
         chosen=chosen,
         ratios=ratios,
-        mean_ratio=_num(np.mean(list(ratios.values()))),
+        mean_ratio=_num(np.mean([np.nan if r is None else r for r in ratios.values()])),
         held_out=held_out,
         verdict=_verdict(scores, chosen, held_out),
         seconds=round(time.perf_counter() - started, 2),
@@ -128,13 +128,13 @@ def _with_spread(model: WatchModel, spread: bool) -> WatchModel:
 def _scores(model: WatchModel, weeks: list[dict], baseline: list[dict]) -> WatchScores:
     table = pd.DataFrame(weeks)
     base = pd.DataFrame(baseline)
-    ratio = table["pai_5"] / base["pai_5"]
+    ratio = pd.Series(_ratio(table["pai_5"].to_numpy(), base["pai_5"].to_numpy()))
     return WatchScores(
         model=model.name,
         kind=model.kind,
         description=model.description,
         **{key: _spread(table[key]) for key in MEASURES},
-        ratio=_num(table["pai_5"].mean() / base["pai_5"].mean()),
+        ratio=_num(_ratio(table["pai_5"].mean(), base["pai_5"].mean())),
         ratio_spread=_spread(ratio),
         per_week=[{k: v if isinstance(v, str) else _num(v) for k, v in r.items()} for r in weeks],
     )
@@ -171,8 +171,8 @@ def _held_out(
                 for name in _candidates()
             }
             choice = _choose(others)
-            ratios.append(per[choice][i]["pai_5"] / per[BASELINE][i]["pai_5"])
-        held_out[watch] = _num(np.mean(ratios))
+            ratios.append(_ratio(per[choice][i]["pai_5"], per[BASELINE][i]["pai_5"]))
+        held_out[watch] = _num(np.nanmean(ratios)) if np.isfinite(ratios).any() else None
     return held_out
 
 
@@ -191,7 +191,8 @@ def _verdict(
     for watch, name in chosen.items():
         s = scores[watch][name]
         spread = s.ratio_spread.std or 0.0
-        parts.append(f"{watch} {s.ratio:.3f}x by {name} (week-to-week spread {spread:.3f})")
+        shown = "undefined" if s.ratio is None else f"{s.ratio:.3f}x"
+        parts.append(f"{watch} {shown} by {name} (week-to-week spread {spread:.3f})")
         if name != BASELINE and abs((s.ratio or 1.0) - 1.0) <= spread:
             noise.append(watch)
     sentence = "PAI at 5% of the area against the all-day counts: " + "; ".join(parts) + "."
@@ -201,6 +202,14 @@ def _verdict(
         shown = ", ".join(f"{w} {v:.3f}x" for w, v in held_out.items())
         sentence += f" With each week scored by the model chosen on the other weeks: {shown}."
     return sentence
+
+
+def _ratio(value, baseline):
+    """value / baseline, NaN where the baseline is not positive (a week without reports of
+    the watch, or with none in the flagged cells): such a week says nothing either way."""
+    value, baseline = np.asarray(value, dtype="float64"), np.asarray(baseline, dtype="float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(baseline > 0, value / np.where(baseline > 0, baseline, 1.0), np.nan)
 
 
 def _spread(values: pd.Series) -> Spread:
