@@ -197,4 +197,6 @@ def test_real_briefing_names_the_records_system_change(real_home, monkeypatch, t
     pages, _ = pdf_text(out.read_bytes())
     text = " ".join(" ".join(pages).split())
     assert "Weekly briefing: Central" in text and "NIBRS" in text
+    # The track record stops at the week ending on --as-of: nothing from after it.
+    assert "2024-03-11 night" in text and "2024-03-18 night" not in text
     assert "S FIGUEROA ST" in text or "S HILL ST" in text or "WILSHIRE BL" in text

@@ -143,7 +143,7 @@ def build_briefing(
             f"{len(trends.slices)} slices of {trends.slice_days} days, "
             f"{trends.slices[0]:%d %b} to {as_of:%d %b %Y}"
         ),
-        track_record=_track_record(record, shown),
+        track_record=_track_record(record, shown, as_of),
         freshness=_freshness(manifest, frame, as_of),
         exclusions=[(r["pattern"], r["reason"]) for r in manifest["exclusions"]["crime_types"]],
         filters=[
@@ -202,9 +202,10 @@ def _headline(
     return lines
 
 
-def _track_record(record: TrainingRecord | None, watches: list[str]) -> pd.DataFrame:
+def _track_record(record: TrainingRecord | None, watches: list[str], as_of: date) -> pd.DataFrame:
     """City-wide PAI at 5% of the watch model and of the all-day counts, week by week, from
-    the model version's rolling evaluation."""
+    the model version's rolling evaluation: the last four weeks over by `as_of`, so a
+    briefing of an earlier week shows nothing from after it."""
     evaluation = record.evaluation.watches if record is not None else None
     columns = ["week", "watch", "model", "pai_5", "all_day_pai_5"]
     if evaluation is None:
@@ -213,7 +214,12 @@ def _track_record(record: TrainingRecord | None, watches: list[str]) -> pd.DataF
     for watch in watches:
         chosen = evaluation.watches[watch][evaluation.chosen[watch]].per_week
         base = evaluation.watches[watch][evaluation.baseline].per_week
-        for mine, theirs in list(zip(chosen, base, strict=True))[-4:]:
+        over = [
+            (mine, theirs)
+            for mine, theirs in zip(chosen, base, strict=True)
+            if date.fromisoformat(mine["week_start"]) + timedelta(days=6) <= as_of
+        ]
+        for mine, theirs in over[-4:]:
             rows.append(
                 [
                     mine["week_start"],
