@@ -47,3 +47,26 @@ def parse_weekday(weekday: object) -> str:
 def parse_season(season: object) -> str:
     key = str(season).strip().lower()
     return choose(SEASON_ALIASES.get(key, key), SEASONS, "season", sort=False)
+
+
+# The three watches (shifts) a day is planned in, by hour of occurrence: the first hour of the
+# watch and the first hour after it, wrapping past midnight. The one place they are defined.
+WATCHES: dict[str, tuple[int, int]] = {"night": (23, 7), "day": (7, 15), "evening": (15, 23)}
+
+
+def parse_watch(watch: object) -> str:
+    return choose(watch, WATCHES, "watch", sort=False)
+
+
+def watch_hours(watch: str) -> str:
+    """The watch's span as a reader names it: "night (23:00-06:59)"."""
+    first, after = WATCHES[watch]
+    return f"{watch} ({first:02d}:00-{(after - 1) % 24:02d}:59)"
+
+
+def watch_codes(hours: np.ndarray) -> np.ndarray:
+    """The position in WATCHES of each hour's watch (0..23 -> 0..len(WATCHES)-1)."""
+    of_hour = np.empty(24, dtype="int8")
+    for code, (first, after) in enumerate(WATCHES.values()):
+        of_hour[np.arange(first, first + (after - first) % 24) % 24] = code
+    return of_hour[np.asarray(hours, dtype="int64")]

@@ -10,7 +10,7 @@ import os
 import sys
 
 from lacrime import __version__
-from lacrime.cli import admin, data, forecasts, models
+from lacrime.cli import admin, data, decision, forecasts, models
 from lacrime.errors import LacrimeError
 
 # The exit status of a command whose output pipe was closed, as a shell reports SIGPIPE.
@@ -50,6 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lacrime {__version__}")
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
-    for group in (data, models, forecasts, admin):
+    for group in (data, models, forecasts, decision, admin):
         group.register(commands)
     return parser

@@ -5,6 +5,7 @@ import json
 import sys
 from pathlib import Path
 
+from lacrime.calendar import WATCHES, watch_hours
 from lacrime.cli.common import command, current_version, iso_date
 
 
@@ -43,7 +44,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=0.05,
         help="share of cells flagged, e.g. 0.05 for 5%% of the area",
     )
-    sub.add_argument("--model", help="hotspot model (default: the current version's best)")
+    sub.add_argument(
+        "--model",
+        help="hotspot model, or with --watch a watch model (default: the current version's best)",
+    )
+    sub.add_argument(
+        "--watch",
+        choices=tuple(WATCHES),
+        help="rank cells by their expected reports in this watch "
+        + ", ".join(watch_hours(w) for w in WATCHES),
+    )
     sub.add_argument(
         "--allocation",
         choices=("citywide", "proportional"),
@@ -89,23 +99,38 @@ def run_forecast(args: argparse.Namespace) -> None:
 
 def run_hotspots(args: argparse.Namespace) -> None:
     from lacrime.data.dataset import load_dataset
-    from lacrime.hotspots.forecast import forecast_hotspots, to_geojson
+    from lacrime.hotspots.forecast import check_horizon, forecast_hotspots, to_geojson
+    from lacrime.hotspots.watch import forecast_watch
     from lacrime.ops import registry
 
     version = registry.current_version()
     model, resolution = args.model, None
     if version is not None:
-        model = model or version.metadata["summary"]["hotspot_default"]
+        summary = version.metadata["summary"]
+        chosen = (summary.get("watch_models") or {}).get(args.watch)
+        model = model or (chosen if args.watch else summary["hotspot_default"])
         resolution = version.metadata["parameters"]["hotspot_resolution"]
-    table = forecast_hotspots(
-        load_dataset(),
-        as_of=args.as_of,
-        horizon_days=args.horizon_days,
-        coverage=args.coverage,
-        model=model,
-        allocation=args.allocation,
-        resolution=resolution,
-    )
+    if args.watch:
+        check_horizon(args.horizon_days)
+        table = forecast_watch(
+            load_dataset(),
+            as_of=args.as_of,
+            watch=args.watch,
+            coverage=args.coverage,
+            model=model,
+            allocation=args.allocation,
+            resolution=resolution,
+        )
+    else:
+        table = forecast_hotspots(
+            load_dataset(),
+            as_of=args.as_of,
+            horizon_days=args.horizon_days,
+            coverage=args.coverage,
+            model=model,
+            allocation=args.allocation,
+            resolution=resolution,
+        )
     if args.format == "geojson":
         text = json.dumps(to_geojson(table))
     elif args.format == "json":

@@ -64,6 +64,9 @@ def run_train(args: argparse.Namespace) -> None:
         f"(PAI at 5% of the area {summary['hotspot_pai_5']:.2f})"
     )
     print(f"  {summary['verdict']}")
+    watches = version.metadata["evaluation"].get("watches")
+    if watches:
+        print(f"  watch forecasts: {watches['verdict']}")
 
 
 def run_evaluate(args: argparse.Namespace) -> None:

@@ -39,7 +39,38 @@ MAX_ROWS = 99_999_999
 VICTIM_SEXES = ("M", "F")
 VICTIM_DESCENTS = ("A", "B", "H", "O", "W", "X")
 NO_PERSON_VICTIM_SHARE = 0.3
-SYNTHETIC_LOCATION = "SYNTHETIC DEMO RECORD"
+# Made-up street names for the demo's hundred-block addresses (LOCATION), so that a patrol
+# plan on the demo names streets; never taken from real reports. Each map cell gets a few
+# streets, the first the busiest, and every report a hundred block on one of them.
+DEMO_STREET_NAMES = (
+    "ALDER",
+    "BIRCHWOOD",
+    "CEDAR GLEN",
+    "DOVETAIL",
+    "ELMSTONE",
+    "FERNHILL",
+    "GOLDFINCH",
+    "HAZELMERE",
+    "IRONBARK",
+    "JUNIPER RIDGE",
+    "KESTREL",
+    "LARKSPUR",
+    "MEADOWLARK",
+    "NUTMEG",
+    "OSPREY",
+    "PLOVER",
+    "QUILLAN",
+    "ROWANBERRY",
+    "SANDPIPER",
+    "THISTLEDOWN",
+    "UMBERWOOD",
+    "VERBENA",
+    "WILLOWMERE",
+    "YARROW",
+)
+DEMO_STREET_SUFFIXES = ("ST", "AV", "BL", "DR", "PL", "WY")
+DEMO_STREET_DIRECTIONS = ("", "N", "S", "E", "W")
+STREETS_PER_CELL = 4
 
 
 def _take(values: list, index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -147,12 +178,35 @@ def _where(rng: np.random.Generator, rows: int, calibration: dict) -> dict[str, 
         )
     lat, lon = _points_in_cells(rng, [c for a in areas for c in a["cells"]], cell)
     return {
+        "LOCATION": _locations(rng.spawn(1)[0], cell, int(first_cell[-1])),
         "AREA": _take([f"{a['code']:02d}" for a in areas], area),
         "AREA NAME": _take([a["name"] for a in areas], area),
         "Rpt Dist No": _take([f"{d:04d}" for a in areas for d in a["cell_rpt_dist_no"]], cell),
         "LAT": _coordinate(lat),
         "LON": _coordinate(lon),
     }
+
+
+def _locations(rng: np.random.Generator, cell: np.ndarray, n_cells: int) -> pa.Array:
+    """A made-up hundred-block address per row, padded as LAPD writes them
+    ("1900 S  ALDER                        AV"): one of its cell's streets, the first of them
+    the most often, on a hundred block drawn per row. A spawned generator keeps every other
+    column's draws as they were."""
+    names = rng.integers(len(DEMO_STREET_NAMES), size=(n_cells, STREETS_PER_CELL))
+    suffixes = rng.integers(len(DEMO_STREET_SUFFIXES), size=(n_cells, STREETS_PER_CELL))
+    directions = rng.integers(len(DEMO_STREET_DIRECTIONS), size=(n_cells, STREETS_PER_CELL))
+    streets = [
+        f"{DEMO_STREET_DIRECTIONS[d]:<2} {DEMO_STREET_NAMES[n]:<28} {DEMO_STREET_SUFFIXES[x]}"
+        for d, n, x in zip(directions.ravel(), names.ravel(), suffixes.ravel(), strict=True)
+    ]
+    weights = 1 / np.arange(1, STREETS_PER_CELL + 1)
+    street = rng.choice(STREETS_PER_CELL, size=len(cell), p=weights / weights.sum())
+    block = rng.integers(1, 100, size=len(cell))
+    return pc.binary_join_element_wise(
+        _take([f"{b * 100}" for b in range(100)], block),
+        _take(streets, cell * STREETS_PER_CELL + street),
+        "    ",
+    )
 
 
 def _what(rng: np.random.Generator, rows: int, calibration: dict) -> dict[str, pa.Array]:
@@ -217,7 +271,6 @@ def _generate_table(rows: int, seed: int, start: str, days: int) -> pa.Table:
         "Crm Cd 2": empty,
         "Crm Cd 3": empty,
         "Crm Cd 4": empty,
-        "LOCATION": pa.repeat(pa.scalar(SYNTHETIC_LOCATION), rows),
         "Cross Street": empty,
     }
     return pa.table([columns[c] for c in PORTAL_COLUMNS], names=list(PORTAL_COLUMNS))

@@ -83,31 +83,8 @@ class HotspotForecaster:
         self, coverage: float = DEFAULT_SHARE, allocation: str = "citywide"
     ) -> pd.DataFrame:
         """Every cell, ranked by risk (1 = highest), with the top `coverage` share flagged."""
-        allocation = check_flagging(coverage, allocation)
-        cells = self.grid.cells
-        area_weights = self.recent.groupby(cells["area_name"].to_numpy())["last_4_weeks"].sum()
-        flagged = flag_cells(
-            self.risk, cells, coverage, allocation=allocation, area_weights=area_weights
-        )
-        order = risk_order(self.risk, cells.index)
-        rank = np.empty(len(cells), dtype="int64")
-        rank[order] = np.arange(1, len(cells) + 1)
-        table = pd.DataFrame(
-            {
-                "cell": cells.index.to_numpy(dtype="str"),
-                "rank": rank,
-                "risk": self.risk,
-                "flagged": flagged,
-                "area_name": cells["area_name"].to_numpy(),
-                "lat": cells["lat"].to_numpy(),
-                "lon": cells["lon"].to_numpy(),
-                "last_week": self.recent["last_week"].to_numpy().astype("int64"),
-                "last_4_weeks": self.recent["last_4_weeks"].to_numpy().astype("int64"),
-            },
-            columns=list(FORECAST_COLUMNS),
-        ).sort_values("rank", ignore_index=True)
         start, end = self.window
-        table.attrs = {
+        attrs = {
             "as_of": self.as_of.isoformat(),
             "window_start": start.isoformat(),
             "window_end": end.isoformat(),
@@ -115,11 +92,48 @@ class HotspotForecaster:
             "model": self.model.name,
             "feature_names": list(self.model.feature_names),
             "resolution": self.grid.resolution,
-            "coverage": coverage,
-            "allocation": allocation,
             "trained_until": self.trained_until.isoformat(),
         }
-        return table
+        return forecast_table(
+            self.risk, self.grid, self.recent, coverage=coverage, allocation=allocation, attrs=attrs
+        )
+
+
+def forecast_table(
+    risk: np.ndarray,
+    grid: Grid,
+    recent: pd.DataFrame,
+    *,
+    coverage: float,
+    allocation: str,
+    attrs: dict,
+) -> pd.DataFrame:
+    """The FORECAST_COLUMNS table of every cell of `grid` ranked by `risk` (1 = highest), the
+    top `coverage` share flagged; `recent` holds each cell's `last_week` and `last_4_weeks`,
+    which also weigh the areas of a proportional allocation. `attrs` describe the forecast."""
+    allocation = check_flagging(coverage, allocation)
+    cells = grid.cells
+    area_weights = recent.groupby(cells["area_name"].to_numpy())["last_4_weeks"].sum()
+    flagged = flag_cells(risk, cells, coverage, allocation=allocation, area_weights=area_weights)
+    order = risk_order(risk, cells.index)
+    rank = np.empty(len(cells), dtype="int64")
+    rank[order] = np.arange(1, len(cells) + 1)
+    table = pd.DataFrame(
+        {
+            "cell": cells.index.to_numpy(dtype="str"),
+            "rank": rank,
+            "risk": risk,
+            "flagged": flagged,
+            "area_name": cells["area_name"].to_numpy(),
+            "lat": cells["lat"].to_numpy(),
+            "lon": cells["lon"].to_numpy(),
+            "last_week": recent["last_week"].to_numpy().astype("int64"),
+            "last_4_weeks": recent["last_4_weeks"].to_numpy().astype("int64"),
+        },
+        columns=list(FORECAST_COLUMNS),
+    ).sort_values("rank", ignore_index=True)
+    table.attrs = {**attrs, "coverage": coverage, "allocation": allocation}
+    return table
 
 
 def fit_at(
@@ -179,19 +193,45 @@ def fit_forecaster(
 ) -> HotspotForecaster:
     """Train `model` (default DEFAULT_MODEL) on reports up to `as_of` and score the next week,
     once the request is one the models were evaluated for."""
+    check_horizon(horizon_days)
+    name = choose(model or DEFAULT_MODEL, MODELS, "hotspot model")
+    resolution = checked_resolution(resolution)
+    as_of = pd.Timestamp(as_of).date()
+    located = with_cells(history_until(frame, as_of), resolution)
+    fitted = fit_at(
+        located,
+        as_of,
+        {name: MODELS[name]},
+        resolution=resolution,
+        share=share,
+        max_train_weeks=max_train_weeks,
+    )
+    return fitted[name]
+
+
+def check_horizon(horizon_days: int) -> None:
     if horizon_days != HORIZON_DAYS:
         raise LacrimeError(
             f"horizon_days {horizon_days}: hotspot forecasts are for the {HORIZON_DAYS} days "
             "after as_of only, the span the models were trained and evaluated on"
         )
-    name = choose(model or DEFAULT_MODEL, MODELS, "hotspot model")
+
+
+def checked_resolution(resolution: int | None) -> int:
+    """The H3 resolution asked for (DEFAULT_RESOLUTION if None), once it is one offered."""
     resolution = DEFAULT_RESOLUTION if resolution is None else resolution
     if resolution not in RESOLUTIONS:
         raise LacrimeError(
             f"resolution {resolution}: use an H3 resolution from "
             f"{RESOLUTIONS.start} to {RESOLUTIONS.stop - 1}"
         )
-    as_of = pd.Timestamp(as_of).date()
+    return resolution
+
+
+def history_until(frame: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The reports of `frame` up to the end of `as_of`, once they can train a forecast: the
+    data reach `as_of` (later days would be read as days without crime) and hold two full
+    weeks before it."""
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = frame[frame["occurred_at"] < cutoff]
     if history.empty:
@@ -208,16 +248,7 @@ def fit_forecaster(
             f"as_of {as_of}: hotspot forecasts need two full weeks of reports up to that day; "
             f"the data start on {first_day.date()}"
         )
-    located = with_cells(history, resolution)
-    fitted = fit_at(
-        located,
-        as_of,
-        {name: MODELS[name]},
-        resolution=resolution,
-        share=share,
-        max_train_weeks=max_train_weeks,
-    )
-    return fitted[name]
+    return history
 
 
 def forecast_hotspots(
@@ -258,6 +289,7 @@ def to_geojson(forecast: pd.DataFrame) -> dict:
                 "area_name": str(row.area_name),
                 "last_week": int(row.last_week),
                 "last_4_weeks": int(row.last_4_weeks),
+                **({"watch": str(row.watch)} if "watch" in forecast else {}),
             },
         }
         for row in forecast.itertuples(index=False)

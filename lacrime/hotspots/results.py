@@ -124,3 +124,40 @@ class HotspotEvaluation:
     def kinds(self) -> dict[str, str]:
         """Each model's kind ("ml" or "baseline"), best first."""
         return {row.model: self.models[row.model].kind for row in self.ranking}
+
+
+@dataclass(frozen=True)
+class WatchScores:
+    """One watch model on one watch, each evaluation week scored on that watch's reports of
+    known time: PAI and hit rate, and `ratio`, its mean PAI at 5% over the all-day counts'
+    (`ratio_spread`: the same ratio week by week)."""
+
+    model: str
+    kind: str
+    description: str
+    pai_5: Spread
+    pai_1: Spread
+    hit_rate_5: Spread
+    ratio: float | None
+    ratio_spread: Spread
+    per_week: list[Row]
+
+
+@dataclass(frozen=True)
+class WatchEvaluation:
+    """The watch models on every evaluation week, per watch (`watches`: watch -> model ->
+    scores), the model chosen for each watch (`chosen`) with its ratio to the all-day counts,
+    the same ratios when the model is chosen on the other weeks only (`held_out`), and a
+    verdict that says which margins the week-to-week spread carries."""
+
+    resolution: int
+    eval_weeks: list[str]
+    baseline: str
+    default_times: str
+    watches: dict[str, dict[str, WatchScores]]
+    chosen: dict[str, str]
+    ratios: dict[str, float | None]
+    mean_ratio: float | None
+    held_out: dict[str, float | None]
+    verdict: str
+    seconds: float

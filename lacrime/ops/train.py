@@ -18,7 +18,8 @@ from lacrime.data.exclusions import load_exclusions
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.evaluation import evaluate_hotspots
 from lacrime.hotspots.forecast import HotspotForecaster, fit_forecaster
-from lacrime.hotspots.results import HotspotEvaluation
+from lacrime.hotspots.results import HotspotEvaluation, WatchEvaluation
+from lacrime.hotspots.watch_evaluation import evaluate_watches
 from lacrime.hourly.evaluation import HourlyEvaluation, evaluate_hourly
 from lacrime.hourly.forecast import HourlyBundle, fit_hourly
 from lacrime.ops import registry, serving
@@ -35,6 +36,7 @@ STEPS: tuple[str, ...] = (
     "fitting hourly models",
     "evaluating hotspot models week by week",
     "fitting the hotspot forecast",
+    "evaluating watch forecasts week by week",
     "registering the new version",
 )
 
@@ -55,6 +57,7 @@ class Evaluations:
     hourly: HourlyEvaluation
     hourly_no_default_times: HourlyEvaluation
     hotspots: HotspotEvaluation
+    watches: WatchEvaluation | None = None  # None in versions trained before watches
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Summary:
     hotspot_default: str
     hotspot_pai_5: float | None
     verdict: str
+    watch_models: dict[str, str] | None = None  # per watch; None before watches
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,9 @@ def train(
             resolution=hotspot_eval.resolution,
         )
         progress(STEPS[4])
-        record = _record(manifest, hourly_eval, bundles, hotspot_eval, forecaster)
+        watch_eval = evaluate_watches(frame, resolution=hotspot_eval.resolution)
+        progress(STEPS[5])
+        record = _record(manifest, hourly_eval, bundles, hotspot_eval, forecaster, watch_eval)
         version = registry.write_version({**bundles, HOTSPOTS: forecaster}, to_json(record))
     if promote:
         serving.promote(version.version)
@@ -148,6 +154,7 @@ def _record(
     bundles: dict[str, HourlyBundle],
     hotspot_eval: HotspotEvaluation,
     forecaster: HotspotForecaster,
+    watch_eval: WatchEvaluation,
 ) -> TrainingRecord:
     hourly = hourly_eval[HOURLY]
     return TrainingRecord(
@@ -174,6 +181,7 @@ def _record(
             hourly=hourly,
             hourly_no_default_times=hourly_eval[HOURLY_NO_DEFAULT_TIMES],
             hotspots=hotspot_eval,
+            watches=watch_eval,
         ),
         summary=Summary(
             hourly_default=hourly.default_model,
@@ -181,5 +189,6 @@ def _record(
             hotspot_default=hotspot_eval.default_model,
             hotspot_pai_5=hotspot_eval.default.metric("pai").mean,
             verdict=hotspot_eval.verdict,
+            watch_models=watch_eval.chosen,
         ),
     )
