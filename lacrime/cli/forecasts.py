@@ -88,7 +88,8 @@ def run_forecast(args: argparse.Namespace) -> None:
 
 
 def run_hotspots(args: argparse.Namespace) -> None:
-    from lacrime.data.dataset import load_dataset
+    from lacrime.data.completeness import Completeness
+    from lacrime.data.dataset import load_dataset, read_manifest
     from lacrime.hotspots.forecast import forecast_hotspots, to_geojson
     from lacrime.ops import registry
 
@@ -105,6 +106,7 @@ def run_hotspots(args: argparse.Namespace) -> None:
         model=model,
         allocation=args.allocation,
         resolution=resolution,
+        completeness=Completeness.from_manifest(read_manifest()),
     )
     if args.format == "geojson":
         text = json.dumps(to_geojson(table))
