@@ -24,3 +24,8 @@ def models_dir() -> Path:
 
 def logs_dir() -> Path:
     return home() / "logs"
+
+
+def secrets_file() -> Path:
+    """The secrets file under LACRIME_HOME (the admin password's hash, a portal app token)."""
+    return home() / ".streamlit" / "secrets.toml"

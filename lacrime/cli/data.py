@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import sys
 
 from lacrime.cli.common import command, iso_date, print_summary
 from lacrime.errors import LacrimeError
@@ -21,9 +22,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands,
         "fetch",
         run_fetch,
-        "Download the current dataset from the LA open data portal, then ingest it.",
+        "Bring the data up to date from the LA open data portal, then ingest it: the frozen "
+        "legacy archive once, then the NIBRS offenses reported since the latest one held "
+        "(datasets and paging in lacrime/data/portal.toml).",
     )
-    sub.add_argument("--url", help="address to download from (default: the portal's export)")
+    sub.add_argument("--base-url", help="a mirror of the portal (default: portal.toml's)")
+    sub.add_argument(
+        "--url", help="instead, download the one export file at this address and ingest it"
+    )
     sub = command(
         commands,
         "demo",
@@ -68,11 +74,24 @@ def run_ingest(args: argparse.Namespace) -> None:
 
 def run_fetch(args: argparse.Namespace) -> None:
     from lacrime.data.dataset import ingest
-    from lacrime.data.fetch import PORTAL_URL, download, download_path
+    from lacrime.data.fetch import download, download_path
+    from lacrime.data.sync import fetch_and_install, load_portal
 
-    url = args.url or PORTAL_URL
-    path = download(url, download_path())
-    print_summary(ingest(path, label=url))
+    if args.url:
+        if args.base_url:
+            raise LacrimeError("give --url or --base-url, not both")
+        path = download(args.url, download_path())
+        print_summary(ingest(path, label=args.url))
+        return
+    # Progress on a terminal only: a script or a cron job reads the result, or one error line.
+    shown = sys.stderr.isatty()
+    manifest = fetch_and_install(
+        load_portal(args.base_url), lambda step: shown and print(step, file=sys.stderr, flush=True)
+    )
+    if manifest is None:
+        print("Nothing new on the portal: the dataset in use is up to date.")
+    else:
+        print_summary(manifest)
 
 
 def run_demo(args: argparse.Namespace) -> None:

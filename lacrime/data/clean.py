@@ -141,23 +141,25 @@ def clean_rows(
     remove("occurred_after_reported", occurred > frame["date_rptd"].to_numpy())
     remove("occurred_in_future", occurred > today.to_datetime64())
 
-    valid = frame[kept]
+    valid = kept.copy()
     rule = exclusions.first_rule(frame)
     excluded = rule >= 0
-    by_type = frame.loc[excluded & kept, "crm_cd_desc"].value_counts()
+    removed = frame.loc[excluded & kept, "crm_cd_desc"]
+    by_type = removed.value_counts()
     remove(
         "excluded_crime_type",
         excluded,
         {str(k): int(v) for k, v in by_type.items()},
-        rules=_by_rule(exclusions, frame[excluded & kept], rule[excluded & kept]),
+        rules=_by_rule(exclusions, removed, rule[excluded & kept]),
     )
 
     if layout.name == "nibrs":
-        reports = nibrs.collapse(frame[kept], valid)
+        reports = nibrs.collapse(frame[kept], frame.loc[valid, ["dr_no", "nibr_code"]])
         remove("further_offences", kept & ~frame.index.isin(reports.index))
         frame = reports
     else:
-        frame = frame[kept].assign(crime_group=_legacy_groups(frame[kept], valid))
+        groups = _legacy_groups(frame, valid)
+        frame = frame[kept].assign(crime_group=groups[kept])
     result = _typed(frame, layout.name)
     report = {
         "file": loaded.path,
@@ -184,11 +186,11 @@ def _duplicates(
     return repeated
 
 
-def _by_rule(exclusions: Exclusions, removed: pd.DataFrame, rule: np.ndarray) -> list[dict]:
-    """Each exclusion rule with the rows it removed, by crime description."""
+def _by_rule(exclusions: Exclusions, removed: pd.Series, rule: np.ndarray) -> list[dict]:
+    """Each exclusion rule with the rows it removed, by crime description (`removed`)."""
     out = []
     for position, each in enumerate(exclusions.rules):
-        types = removed.loc[rule == position, "crm_cd_desc"].value_counts()
+        types = removed[rule == position].value_counts()
         out.append(
             {
                 "field": each.field,
@@ -200,16 +202,16 @@ def _by_rule(exclusions: Exclusions, removed: pd.DataFrame, rule: np.ndarray) ->
     return out
 
 
-def _legacy_groups(kept: pd.DataFrame, valid: pd.DataFrame) -> pd.Series:
+def _legacy_groups(frame: pd.DataFrame, valid: np.ndarray) -> pd.Series:
     """Each legacy report's crime group, from its description; "Sexual offences" also when
-    any of its crime codes (Crm Cd 1-4) is one that this file describes as a sexual offence,
-    so that no output places it on its own."""
-    groups = crime_group(kept["crm_cd_desc"])
-    codes = valid.loc[crime_group(valid["crm_cd_desc"]) == SEXUAL_OFFENCES, "crm_cd"]
+    any of its crime codes (Crm Cd 1-4) is one that this file's `valid` rows describe as a
+    sexual offence, so that no output places it on its own."""
+    groups = crime_group(frame["crm_cd_desc"])
+    codes = frame.loc[valid & (groups == SEXUAL_OFFENCES).to_numpy(), "crm_cd"]
     sexual = {str(int(c)) for c in codes.dropna().unique()}
-    if "offence_codes" not in kept or not sexual:
+    if "offence_codes" not in frame or not sexual:
         return groups
-    index, distinct = pd.factorize(kept["offence_codes"])
+    index, distinct = pd.factorize(frame["offence_codes"])
     hit = np.array([bool(sexual & set(str(d).split())) for d in distinct] + [False])
     return groups.mask(hit[np.where(index < 0, len(distinct), index)], SEXUAL_OFFENCES)
 

@@ -58,12 +58,15 @@ class Exclusions:
         NIBRS code, so a code rule never matches one. Evaluated once per distinct value.
         """
         found = np.full(len(frame), -1, dtype="int64")
+        factorized: dict[str, tuple[np.ndarray, pd.Index]] = {}
         for position in range(len(self.rules) - 1, -1, -1):
             rule = self.rules[position]
             column = RULE_FIELDS[rule.field]
             if column not in frame:
                 continue
-            codes, distinct = pd.factorize(frame[column])
+            if column not in factorized:
+                factorized[column] = pd.factorize(frame[column])
+            codes, distinct = factorized[column]
             hit = pd.Series(distinct, dtype="str").str.contains(
                 rule.pattern, case=False, regex=True
             )

@@ -104,13 +104,14 @@ def detect_transitions(legacy: pd.DataFrame) -> dict[str, Transition]:
         days.max(),
         legacy["date_rptd"].max() - pd.Timedelta(days=float(lag.quantile(COMPLETE_SHARE))),
     )
-    table = pd.crosstab(days.to_numpy(), legacy["area_name"].to_numpy()).reindex(
-        calendar, fill_value=0
-    )
+    day = ((days - calendar[0]) // pd.Timedelta(days=1)).to_numpy()
+    area, names = pd.factorize(legacy["area_name"])
+    table = np.bincount(area * len(calendar) + day, minlength=len(names) * len(calendar))
+    table = table.reshape(len(names), len(calendar)).astype("float64")
     last = int(calendar.searchsorted(complete_until, side="right")) - 1
     found = {}
-    for area in table.columns:
-        point = _change_point(table[area].to_numpy(dtype="float64"), last)
+    for row, area in enumerate(names):
+        point = _change_point(table[row], last)
         if point is not None:
             index, level, after = point
             found[str(area)] = Transition(calendar[index], level, after / level)
@@ -169,6 +170,8 @@ def combine(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, int]:
         return pd.DataFrame(), 0
     joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     repeated = joined["dr_no"].duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return joined, 0
     return joined[~repeated].reset_index(drop=True), int(repeated.sum())
 
 
@@ -190,7 +193,7 @@ def stitch(legacy: pd.DataFrame, nibrs: pd.DataFrame) -> tuple[pd.DataFrame, lis
     legacy = legacy.assign(area_name=legacy["area"].map(names))
     nibrs = nibrs.assign(area_name=nibrs["area"].map(names))
     transitions = detect_transitions(legacy)
-    legacy_areas = set(legacy["area_name"])
+    legacy_areas = set(legacy["area_name"].unique())
     legacy_end = legacy["occurred_at"].max().normalize() if len(legacy) else pd.NaT
     nibrs_first = nibrs.groupby("area_name")["date_rptd"].min()
     boundary = {}
@@ -220,17 +223,32 @@ def stitch(legacy: pd.DataFrame, nibrs: pd.DataFrame) -> tuple[pd.DataFrame, lis
     )
     keep_nibrs = (occurred >= nibrs_cut) | late
     outside = int((~keep_legacy).sum() + (~keep_nibrs).sum())
-    joined = pd.concat([nibrs[keep_nibrs], legacy[keep_legacy]], ignore_index=True)
-    twice = joined["dr_no"].duplicated(keep="first").to_numpy()
-    joined = joined[~twice]
+    # NIBRS first, so that a report in both sources counts as NIBRS has it.
+    numbers = np.concatenate(
+        [nibrs["dr_no"].to_numpy()[keep_nibrs], legacy["dr_no"].to_numpy()[keep_legacy]]
+    )
+    twice = pd.Series(numbers).duplicated(keep="first").to_numpy()
     began = min((f["date_rptd"].min() for f in (legacy, nibrs) if len(f)), default=pd.NaT)
-    early = (joined["occurred_at"] < began).to_numpy()
+    in_nibrs = int(keep_nibrs.sum())
+    parts = []
+    for frame, keep, unique in (
+        (nibrs, keep_nibrs, ~twice[:in_nibrs]),
+        (legacy, keep_legacy, ~twice[in_nibrs:]),
+    ):
+        chosen = keep.copy()
+        chosen[keep] = unique
+        early = (frame["occurred_at"] < began).to_numpy() if pd.notna(began) else False
+        parts.append((frame, chosen & ~early, int((chosen & early).sum())))
     steps = [
         _step("outside_source_period", outside),
         _step("in_both_sources", int(twice.sum())),
-        _step("before_sources_began", int(early.sum())),
+        _step("before_sources_began", sum(n for _, _, n in parts)),
     ]
-    joined = joined[~early].sort_values(["occurred_at", "dr_no"], ignore_index=True)
+    pieces = [frame if keep.all() else frame[keep] for frame, keep, _ in parts if keep.any()]
+    if len(pieces) > 1:
+        joined = pd.concat(pieces, ignore_index=True)
+    else:  # one source: no copy
+        joined = pieces[0].reset_index(drop=True) if pieces else legacy.iloc[:0]
     ended = legacy_end if len(nibrs) else pd.NaT
     return joined, steps, _history(joined, transitions, boundary, ended, nibrs_first)
 
@@ -254,16 +272,21 @@ def _history(
     """Per area: its transition, the days each source covers, and its gaps. `legacy_end` is the
     legacy data's last day when NIBRS data continue after it (NaT otherwise)."""
     last_day = joined["occurred_at"].max().normalize() if len(joined) else pd.NaT
+    spans = (
+        joined.groupby(["area_name", "source"], sort=False)["occurred_at"]
+        .agg(["min", "max", "size"])
+        .sort_index()
+    )
     areas = {}
-    for area, reports in joined.groupby("area_name", sort=True):
+    for area, rows in spans.groupby(level="area_name", sort=True):
         periods = [
             Period(
                 source=str(source),
-                first_day=rows["occurred_at"].min().date().isoformat(),
-                last_day=rows["occurred_at"].max().date().isoformat(),
-                reports=len(rows),
+                first_day=first.date().isoformat(),
+                last_day=last.date().isoformat(),
+                reports=int(size),
             )
-            for source, rows in reports.groupby("source", sort=False)
+            for (_, source), first, last, size in rows.itertuples(name=None)
         ]
         periods.sort(key=lambda p: (p.first_day, p.source))
         found = transitions.get(area)
