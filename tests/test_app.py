@@ -112,7 +112,7 @@ def test_real_extract_shows_the_switch_not_reporting_lag(real_home: Path, monkey
     at.run()
     assert any("No recent week is flagged" in s.value for s in at.success)
     (table,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
-    switched = table[table["Switch to NIBRS"] != "-"].set_index("Area")
+    switched = table[table["Switch to NIBRS"] != "none"].set_index("Area")
     assert sorted(switched.index) == ["Central", "Hollenbeck", "Newton", "Northeast", "Rampart"]
     assert (switched["Incomplete days"].str.endswith("to 2024-03-24")).all()
 

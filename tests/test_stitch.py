@@ -207,7 +207,7 @@ def test_the_nibrs_demo_switches_bureau_by_bureau_and_stitches(capsys) -> None:
     assert steps["in_both_sources"] == 0  # the legacy copies after the switch: other period
     assert steps["outside_source_period"] > 0 and steps["further_offences"] > 0
     table = summaries.sources_by_area(manifest)
-    assert len(table) == 21 and (table["Switch to NIBRS"] != "-").all()
+    assert len(table) == 21 and (table["Switch to NIBRS"] != "none").all()
     line = summaries.dataset_line(manifest, dt.date(2024, 1, 14))
     assert "NIBRS" in line and "two weeks" in line and "14 days old" in line
 

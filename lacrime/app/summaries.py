@@ -81,7 +81,9 @@ def sources_by_area(manifest: dict) -> pd.DataFrame:
     for name, area in sorted(areas.items()):
         if area["transition"] is None:
             found = (
-                "none: legacy data throughout" if area["periods"][0]["source"] == "legacy" else "-"
+                "no lasting drop in its legacy reports"
+                if area["periods"][0]["source"] == "legacy"
+                else "NIBRS reports only"
             )
         elif area["detected"]:
             found = f"legacy reports fell to {area['legacy_share_after']:.0%} of their level"
@@ -95,7 +97,7 @@ def sources_by_area(manifest: dict) -> pd.DataFrame:
                     f"{p['last_day']}"
                     for p in area["periods"]
                 ),
-                "Switch to NIBRS": area["transition"] or "-",
+                "Switch to NIBRS": area["transition"] or "none",
                 "How the switch day was found": found,
                 "Incomplete days": "; ".join(
                     f"{g['first_day']} to {g['last_day']}" for g in area["gaps"]

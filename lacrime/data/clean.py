@@ -243,10 +243,11 @@ def _typed(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         out[name] = frame[name].astype(dtype) if name in frame else absent.astype(dtype)
     if "offence_codes" not in frame and "crm_cd" in frame:
         frame = frame.assign(offence_codes=frame["crm_cd"].astype("Int64").astype("str"))
+    no_text = absent.astype("str")
     for name in (*OPTIONAL_COLUMNS, "nibr_code"):
         if name in NULLABLE_INTEGERS:
             continue
-        values = frame.get(name, absent)
+        values = frame.get(name, no_text)
         fill = OPTIONAL_COLUMNS.get(name)
         out[name] = (values if fill is None else values.fillna(fill)).astype("str")
     return out[list(CLEAN_COLUMNS)].reset_index(drop=True)

@@ -77,12 +77,11 @@ def prepare(
             cleaned[report["format"]].append(frame)
             reports.append(report)
         hashes = [digest.result() for digest in digests]
-    legacy, repeated_legacy = combine(cleaned["legacy"])
-    nibrs, repeated_nibrs = combine(cleaned["nibrs"])
-    empty = (legacy if len(cleaned["legacy"]) else nibrs).iloc[:0]
-    frame, steps, history = stitch(
-        legacy if len(cleaned["legacy"]) else empty, nibrs if len(cleaned["nibrs"]) else empty
-    )
+    # A source without a file is an empty frame of the same columns.
+    empty = next(f for frames in cleaned.values() for f in frames).iloc[:0]
+    legacy, repeated_legacy = combine(cleaned["legacy"]) if cleaned["legacy"] else (empty, 0)
+    nibrs, repeated_nibrs = combine(cleaned["nibrs"]) if cleaned["nibrs"] else (empty, 0)
+    frame, steps, history = stitch(legacy, nibrs)
     if frame.empty:
         names = ", ".join(map(str, paths))
         raise LacrimeError(f"{names}: no rows left after cleaning; the dataset was not replaced")

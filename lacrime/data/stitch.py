@@ -164,10 +164,8 @@ def _step_day(counts: np.ndarray, start: int, stop: int) -> int:
 
 
 def combine(frames: list[pd.DataFrame]) -> tuple[pd.DataFrame, int]:
-    """The reports of several files of one source, a report number counted once (the first
-    file's copy), and how many repeats were removed."""
-    if not frames:
-        return pd.DataFrame(), 0
+    """The reports of one or more files of one source, a report number counted once (the
+    first file's copy), and how many repeats were removed."""
     joined = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     repeated = joined["dr_no"].duplicated(keep="first").to_numpy()
     if not repeated.any():
@@ -189,23 +187,49 @@ def stitch(legacy: pd.DataFrame, nibrs: pd.DataFrame) -> tuple[pd.DataFrame, lis
     are a gap: too few reports, which the models leave out. Areas are matched by their code
     (`area`), and named as the legacy data name them.
     """
-    names = pd.concat([nibrs, legacy]).groupby("area")["area_name"].last()
+    pairs = pd.concat([nibrs[["area", "area_name"]], legacy[["area", "area_name"]]])
+    names = pairs.groupby("area")["area_name"].last()
     legacy = legacy.assign(area_name=legacy["area"].map(names))
     nibrs = nibrs.assign(area_name=nibrs["area"].map(names))
     transitions = detect_transitions(legacy)
-    legacy_areas = set(legacy["area_name"].unique())
     legacy_end = legacy["occurred_at"].max().normalize() if len(legacy) else pd.NaT
     nibrs_first = nibrs.groupby("area_name")["date_rptd"].min()
+    boundary = _boundaries(set(legacy["area_name"].unique()), nibrs_first, transitions, legacy_end)
+    keep_legacy, keep_nibrs = _periods(legacy, nibrs, boundary, nibrs_first, set(transitions))
+    joined, steps = _joined(legacy, nibrs, keep_legacy, keep_nibrs)
+    ended = legacy_end if len(nibrs) else pd.NaT
+    return joined, steps, _history(joined, transitions, boundary, ended, nibrs_first)
+
+
+def _boundaries(
+    legacy_areas: set[str],
+    nibrs_first: pd.Series,
+    transitions: dict[str, Transition],
+    legacy_end: pd.Timestamp,
+) -> dict[str, pd.Timestamp]:
+    """Per area, the first day of NIBRS reports: its transition day, the day after the legacy
+    data end, NIBRS_ONLY for an area only NIBRS has, NaT for one only the legacy data have."""
     boundary = {}
     for area in legacy_areas | set(nibrs_first.index):
         if area not in nibrs_first.index:
-            boundary[area] = pd.NaT  # legacy only
+            boundary[area] = pd.NaT
         elif area in transitions:
             boundary[area] = transitions[area].day
         elif area in legacy_areas:
             boundary[area] = legacy_end + pd.Timedelta(days=1)
         else:
             boundary[area] = NIBRS_ONLY
+    return boundary
+
+
+def _periods(
+    legacy: pd.DataFrame,
+    nibrs: pd.DataFrame,
+    boundary: dict[str, pd.Timestamp],
+    nibrs_first: pd.Series,
+    detected: set[str],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which legacy and which NIBRS reports their area's period takes (see `stitch`)."""
     legacy_cut = _days(legacy["area_name"], boundary)
     nibrs_began = _days(legacy["area_name"], nibrs_first.to_dict())
     keep_legacy = (
@@ -216,14 +240,20 @@ def stitch(legacy: pd.DataFrame, nibrs: pd.DataFrame) -> tuple[pd.DataFrame, lis
     nibrs_cut = _days(nibrs["area_name"], boundary)
     occurred = nibrs["occurred_at"].to_numpy()
     late = (
-        nibrs["area_name"].isin(list(transitions)).to_numpy()
+        nibrs["area_name"].isin(list(detected)).to_numpy()
         & (occurred < nibrs_cut)
         & (nibrs["date_rptd"].to_numpy() >= nibrs_cut)
         & ~nibrs["dr_no"].isin(legacy["dr_no"]).to_numpy()
     )
-    keep_nibrs = (occurred >= nibrs_cut) | late
+    return keep_legacy, (occurred >= nibrs_cut) | late
+
+
+def _joined(
+    legacy: pd.DataFrame, nibrs: pd.DataFrame, keep_legacy: np.ndarray, keep_nibrs: np.ndarray
+) -> tuple[pd.DataFrame, list[dict]]:
+    """The reports kept of both sources, a report number once, and the steps that removed
+    the others. NIBRS goes first, so that a report in both counts as NIBRS has it."""
     outside = int((~keep_legacy).sum() + (~keep_nibrs).sum())
-    # NIBRS first, so that a report in both sources counts as NIBRS has it.
     numbers = np.concatenate(
         [nibrs["dr_no"].to_numpy()[keep_nibrs], legacy["dr_no"].to_numpy()[keep_legacy]]
     )
@@ -246,11 +276,9 @@ def stitch(legacy: pd.DataFrame, nibrs: pd.DataFrame) -> tuple[pd.DataFrame, lis
     ]
     pieces = [frame if keep.all() else frame[keep] for frame, keep, _ in parts if keep.any()]
     if len(pieces) > 1:
-        joined = pd.concat(pieces, ignore_index=True)
-    else:  # one source: no copy
-        joined = pieces[0].reset_index(drop=True) if pieces else legacy.iloc[:0]
-    ended = legacy_end if len(nibrs) else pd.NaT
-    return joined, steps, _history(joined, transitions, boundary, ended, nibrs_first)
+        return pd.concat(pieces, ignore_index=True), steps
+    # One source: no copy.
+    return (pieces[0].reset_index(drop=True) if pieces else legacy.iloc[:0]), steps
 
 
 def _days(areas: pd.Series, by_area: dict) -> np.ndarray:

@@ -111,13 +111,12 @@ def evaluate_hotspots(
             completeness=completeness,
         )
         in_week = located[located["occurred_at"].between(target, target + WEEK, inclusive="left")]
-        complete = _complete_areas(completeness, target, in_week)
-        if complete is not None:
-            left_out[target.date().isoformat()] = sorted(set(in_week["area_name"]) - set(complete))
+        complete, in_week, left_out[target.date().isoformat()] = _complete_part(
+            completeness, target, in_week
+        )
         for name, forecaster in forecasters.items():
             scored = _usable_part(forecaster, complete)
-            kept = in_week[in_week["area_name"].isin(complete)] if complete is not None else in_week
-            records[name].append(_score_week(scored, kept, share, allocations))
+            records[name].append(_score_week(scored, in_week, share, allocations))
     summaries = {name: _summary(rows, allocations) for name, rows in records.items()}
     ranking, default, verdict = _verdict(summaries)
     return HotspotEvaluation(
@@ -137,19 +136,23 @@ def evaluate_hotspots(
         allocation_table=summaries[default].allocation,
         allocation_modes=summaries[default].allocation_modes,
         seconds=round(time.perf_counter() - started, 2),
-        left_out_areas=left_out,
+        left_out_areas={week: areas for week, areas in left_out.items() if areas},
     )
 
 
-def _complete_areas(
+def _complete_part(
     completeness: Completeness | None, target: pd.Timestamp, in_week: pd.DataFrame
-) -> list[str] | None:
-    """The areas that reported the week from `target` completely; None when all did."""
+) -> tuple[list[str] | None, pd.DataFrame, list[str]]:
+    """The areas that reported the week from `target` completely (None when all did), the
+    week's reports in them, and the areas left out."""
     if completeness is None or not completeness.gaps:
-        return None
+        return None, in_week, []
     areas = sorted(in_week["area_name"].unique())
     gappy = completeness.incomplete_weeks(pd.DatetimeIndex([target]), areas).iloc[0]
-    return None if not gappy.any() else [a for a in areas if not gappy[a]]
+    if not gappy.any():
+        return None, in_week, []
+    complete = [a for a in areas if not gappy[a]]
+    return complete, in_week[in_week["area_name"].isin(complete)], [a for a in areas if gappy[a]]
 
 
 def _usable_part(forecaster: HotspotForecaster, areas: list[str] | None) -> HotspotForecaster:

@@ -40,11 +40,11 @@ LAYOUT = Layout(
         "area",
         "area_name",
         "nibr_code",
-        "nibr_description",
         "hndrdth_lat",
         "hndrdth_lon",
     ),
     optional=(
+        "nibr_description",
         "crime_against",
         "rpt_dist_no",
         "premis_cd",
@@ -70,15 +70,17 @@ LAYOUT = Layout(
 
 def read(opened: Opened) -> Loaded:
     """A NIBRS offenses file's typed columns, one row per offence; codes as the table writes
-    them, and "crime against" from the offence table where the file does not say."""
+    them, and the description and "crime against" from the offence table where the file does
+    not give them (the description of a code the table does not list is the code itself)."""
     loaded = read_layout(opened, LAYOUT)
     frame = loaded.frame
-    frame["nibr_code"] = offences.normalise(frame["nibr_code"]).mask(frame["nibr_code"].isna())
-    listed = offences.against(frame["nibr_code"])
-    if "crime_against" in frame:
-        frame["crime_against"] = frame["crime_against"].fillna(listed)
-    else:
-        frame["crime_against"] = listed
+    code = offences.normalise(frame["nibr_code"]).mask(frame["nibr_code"].isna())
+    frame["nibr_code"] = code
+    for column, listed in (
+        ("crm_cd_desc", offences.name(code).fillna(code)),
+        ("crime_against", offences.against(code)),
+    ):
+        frame[column] = frame[column].fillna(listed) if column in frame else listed
     return loaded
 
 
