@@ -152,14 +152,15 @@ def data_tab() -> None:
     if uploaded is not None:
         outcome_panel("admin_upload_state")
 
-    st.subheader("Download the latest data from the portal")
+    st.subheader("Bring the data up to date from the portal")
     job = admin.latest_job(admin.FETCH)
     if job and job["state"] in admin.RUNNING:
         download_progress(job["job_id"])
         return
     st.caption(
-        "The full export (about 250 MB) downloads in the background; you see its cleaning "
-        "report and choose whether to use it before anything changes."
+        "As `lacrime fetch` does, in the background: the frozen legacy archive once (about "
+        "250 MB), then the NIBRS offenses reported since the latest one held. You see the "
+        "cleaning report and choose whether to use it before anything changes."
     )
     if st.button("Download from the portal", icon=":material/download:") and act(admin.start_fetch):
         st.rerun()
@@ -182,9 +183,8 @@ def download_progress(job_id: str) -> None:
         job = admin.job_status(job_id)
         if job["state"] not in admin.RUNNING or not gate.signed_in():
             st.rerun(scope="app")
-        received = admin.downloaded_bytes(job)
-        st.progress(0.0, text=f"Downloading from {job['url']}: {received / 2**20:,.1f} MB so far")
-        st.caption("The export is about 250 MB. You can leave this page; the download goes on.")
+        st.progress(0.0, text=f"Downloading from the portal: {job.get('detail', 'starting')}")
+        st.caption("You can leave this page; the download goes on.")
 
 
 @st.fragment(run_every=POLL_S)
@@ -290,9 +290,9 @@ def exclusions_tab() -> None:
             "more, so it cannot be re-ingested from here: upload the export again on the Data "
             "tab (or run `lacrime ingest FILE` or `lacrime demo`), then retrain."
         )
-    elif st.button(f"Re-ingest `{source[0].name}` with the new list, then retrain") and act(
-        admin.start_reingest, *source
-    ):
+    elif st.button(
+        f"Re-ingest {', '.join(f'`{p.name}`' for p in source[0])} with the new list, then retrain"
+    ) and act(admin.start_reingest, *source):
         st.rerun()
 
 

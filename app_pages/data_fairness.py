@@ -61,21 +61,26 @@ def data_quality() -> None:
     st.header("Incomplete recent weeks")
     weeks = summaries.incomplete_weeks(flags)
     if weeks.empty:
-        st.success("No recent week is flagged: each has at least 85% of a typical week's reports.")
+        st.success(
+            "No recent week is flagged: in each the median area has at least 85% of its typical "
+            "week's reports."
+        )
     else:
         st.warning(
-            "These recent weeks have under 85% of a typical week's reports. Crimes are often "
-            "reported days after they happen, so these weeks are probably still filling in: "
-            "their drop is not a real decline.",
+            "In these recent weeks the median area has under 85% of its typical week's reports. "
+            "Crimes are often reported days after they happen, so these weeks are probably still "
+            "filling in (reporting lag): their drop is not a real decline, and the models leave "
+            "them out.",
             icon=":material/warning:",
         )
         ui.show_table(weeks, percent=("Share of a typical week",))
     st.altair_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
     st.caption(
-        "Reports per full week of occurrence; flagged weeks in their own colour. A typical week is "
-        "the median full week before the four most recent (of all full weeks, when there are eight "
-        "or fewer)."
+        "Reports per full week of occurrence; flagged weeks in their own colour. An area's typical "
+        "week is its median full week before the four most recent (of all full weeks, when there "
+        "are eight or fewer)."
     )
+    ui.sources_block(manifest)
 
     st.header("Reporting lag")
     lag = flags["reporting_lag_days"]

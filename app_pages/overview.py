@@ -41,6 +41,7 @@ st.caption(
 )
 for warning in flags.get("warnings", []):
     st.warning(warning, icon=":material/warning:")
+ui.sources_block(manifest)
 
 st.header("Model in use")
 ui.show_model_version()

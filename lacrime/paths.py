@@ -34,3 +34,8 @@ def models_dir() -> Path:
 
 def logs_dir() -> Path:
     return home() / "logs"
+
+
+def secrets_file() -> Path:
+    """The secrets file (the admin password's hash, a portal app token), in `config_dir()`."""
+    return config_dir() / "secrets.toml"

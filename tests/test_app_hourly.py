@@ -14,7 +14,8 @@ from lacrime.app import hourly as hourly_view
 from lacrime.calendar import WEEKDAYS
 from lacrime.cli import main
 from lacrime.data.categories import GROUPS
-from lacrime.data.dataset import load_dataset
+from lacrime.data.completeness import Completeness
+from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.hourly import counts as hourly_counts
 from lacrime.hourly import forecast as hourly
 from lacrime.hourly import models
@@ -104,7 +105,11 @@ def test_each_control_changes_what_is_shown(home: Path) -> None:
         hourly.curve(bundle(), weekday="Friday", season="spring")["expected"]
     )
     observed = day_drawn(at)["observed"]
-    truth = hourly_counts.observed_curve(load_dataset(), weekday="Friday", season="spring")
+    # Observed averages as the models see them: days some areas lack corrected (the switch).
+    completeness = Completeness.from_manifest(read_manifest())
+    truth = hourly_counts.observed_curve(
+        load_dataset(), weekday="Friday", season="spring", completeness=completeness
+    )
     assert observed.tolist() == pytest.approx(truth["observed"].tolist(), nan_ok=True)
     weekdays = vega_charts(at)[1].data
     assert list(weekdays.columns) == ["hour", *WEEKDAYS]

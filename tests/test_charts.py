@@ -161,7 +161,7 @@ def test_exclusion_summary_counts_each_rule(cleaned: tuple) -> None:
 
 def test_exclusion_rules_read_as_words() -> None:
     for rule in load_exclusions().rules:
-        described = summaries.describe_pattern(rule.pattern)
+        described = summaries.describe_rule(rule)
         assert not re.search(r"[\^$|]", described), described
     assert summaries.describe_pattern("^TRESPASSING$") == "exactly TRESPASSING"
     assert summaries.describe_pattern("^BIKE|DUMPING") == "starts with BIKE, or contains DUMPING"

@@ -10,7 +10,8 @@ import pytest
 
 from lacrime.data import demo
 from lacrime.data.calibration import H3_RESOLUTION, MIN_REPORTS, calibrate, load_calibration
-from lacrime.data.schema import LA_BOUNDS, PORTAL_COLUMNS
+from lacrime.data.schema import LA_BOUNDS
+from lacrime.data.sources.legacy import PORTAL_COLUMNS
 from lacrime.errors import LacrimeError
 
 ROWS = 200_000

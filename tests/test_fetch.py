@@ -15,7 +15,7 @@ from test_malformed import tree_digest
 from lacrime.cli import main
 from lacrime.data.dataset import read_manifest
 from lacrime.data.fetch import download
-from lacrime.data.schema import PORTAL_COLUMNS
+from lacrime.data.sources.legacy import PORTAL_COLUMNS
 from lacrime.errors import LacrimeError
 from lacrime.paths import data_dir
 

@@ -12,7 +12,8 @@ import pytest
 from lacrime.cli import main
 from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions
-from lacrime.data.schema import CLEAN_COLUMNS, DEMOGRAPHIC_COLUMNS
+from lacrime.data.schema import CLEAN_COLUMNS
+from lacrime.data.sources.legacy import DEMOGRAPHIC_COLUMNS
 
 
 def excel_resave(real: Path, dest: Path) -> Path:
@@ -49,7 +50,7 @@ def test_real_extract_ingests_with_counts(real_data_path):
     frame = load_dataset()
     assert list(frame.columns) == list(CLEAN_COLUMNS)
     assert not set(DEMOGRAPHIC_COLUMNS) & set(frame.columns)
-    assert not load_exclusions().matches(frame["crm_cd_desc"]).any()
+    assert not load_exclusions().matches(frame).any()
     assert frame["dr_no"].is_unique
     assert manifest["source_sha256"] and not manifest["synthetic"]
 
@@ -60,7 +61,11 @@ def test_info_json_is_the_manifest(real_data_path, capsys):
     assert main(["info", "--json"]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == read_manifest()
-    assert printed["report"]["steps"][-1]["detail"]  # excluded types, counted by type
+    excluded = next(s for s in printed["report"]["steps"] if s["step"] == "excluded_crime_type")
+    assert excluded["detail"]  # excluded types, counted by type
+    areas = printed["history"]["areas"]
+    assert areas["Central"]["transition"] == "2024-03-07"
+    assert areas["Harbor"]["transition"] is None  # no switch in the extract, no NIBRS data
 
 
 def test_excel_resave_gives_the_same_dataset(real_data_path, tmp_path):

@@ -2,21 +2,21 @@
 users see and the next one cleans up after it; a tampered artifact falls back to the previous
 version with a warning on every page; a download is previewed before it is used."""
 
-import http.server
 import os
 import shutil
 import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from nibrs_files import offences
+from portal_server import Portal
 from streamlit.testing.v1 import AppTest
 from support import ADMIN_PASSWORD
 from test_malformed import csv_bytes, portal_frame, tree_digest
 
-from lacrime.data import fetch
+from lacrime.data import sync
 from lacrime.data.dataset import read_manifest
 from lacrime.errors import LacrimeError
 from lacrime.ops import admin, audit, auth, jobs, registry
@@ -163,42 +163,36 @@ def test_discard_removes_only_a_version_not_in_use(gate: auth.Gate) -> None:
 
 
 @pytest.fixture
-def portal(tmp_path: Path) -> Iterator[tuple[str, bytes]]:
-    """A local stand-in for the open data portal, serving one small export."""
-    body = csv_bytes(portal_frame())
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/csv")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/rows.csv", body
+def portal(admin_home: Path) -> Iterator[Portal]:
+    """A local stand-in for the open data portal: a small legacy export, NIBRS offences after."""
+    server = Portal()
+    server.exports["2nrs-mtv8"] = csv_bytes(portal_frame())
+    server.resources["y8y3-fqfu"] = offences(500, seed=1, start="2024-03-01", days=14)
+    server.thread.start()
+    (admin_home / "portal.toml").write_text(
+        f'base_url = "{server.base}"\npage_rows = 200\nbackoff_s = 0.01\n'
+        '[legacy]\nid = "2nrs-mtv8"\n[[nibrs]]\nid = "y8y3-fqfu"\n'
+    )
+    yield server
     server.shutdown()
     server.server_close()
 
 
-def test_download_runs_apart_and_is_previewed_before_use(
-    gate: auth.Gate, portal: tuple[str, bytes]
-) -> None:
-    url, body = portal
+def test_download_runs_apart_and_is_previewed_before_use(gate: auth.Gate, portal: Portal) -> None:
     before = read_manifest()
-    job_id = admin.start_fetch(gate, url)
+    job_id = admin.start_fetch(gate)
     done = wait_for(job_id, lambda s: s["state"] == "done")
-    assert Path(done["path"]).read_bytes() == body
+    assert len(done["sources"]) == 2 and done["staged"]
     assert read_manifest() == before, "a download changes nothing until accepted"
+    held = sync.store_path("y8y3-fqfu")
+    assert not held.exists(), "the offences are staged until accepted"
 
     preview = admin.check_download(gate, done)
-    assert preview.report["rows_in"] == len(portal_frame())
+    assert preview.report["rows_in"] == len(portal_frame()) + len(portal.resources["y8y3-fqfu"])
     manifest = admin.accept(gate, preview)
-    assert manifest["source"] == url and read_manifest()["dataset_id"] == manifest["dataset_id"]
+    assert read_manifest()["dataset_id"] == manifest["dataset_id"]
+    assert held.is_file() and not any(held.parent.glob("*.new"))
+    assert {s["format"] for s in manifest["sources"]} == {"legacy", "nibrs"}
     assert jobs.job_status(job_id)["resolution"] == "ingested"
-    assert admin.reingest_source(manifest) == (fetch.download_path(), url)
+    paths, _ = admin.reingest_source(manifest)
+    assert paths == [sync.legacy_path(sync.load_portal()), held]

@@ -8,6 +8,7 @@ the wrong encoding, a different delimiter, columns renamed, values in the wrong 
 import gzip
 import hashlib
 import io
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from nibrs_files import offences
 
 from lacrime.cli import main
 from lacrime.data.demo import generate
@@ -65,6 +67,23 @@ def truncated_rows() -> bytes:
     lines = csv_bytes(portal_frame()).decode().splitlines()
     broken = [line if i % 10 else ",".join(line.split(",")[:5]) for i, line in enumerate(lines)]
     return ("\n".join([lines[0]] + broken[1:]) + "\n").encode()
+
+
+def nibrs_frame() -> pd.DataFrame:
+    return offences(rows=ROWS, seed=11, start="2024-03-07", days=28)
+
+
+def nibrs_spoil(column: str, value: str, share: float = 0.1) -> Callable[[], bytes]:
+    def build() -> bytes:
+        frame = nibrs_frame()
+        frame.loc[frame.index[: int(len(frame) * share)], column] = value
+        return csv_bytes(frame)
+
+    return build
+
+
+def nibrs_json(records: object) -> Callable[[], bytes]:
+    return lambda: json.dumps(records).encode()
 
 
 def all_zero_coordinates() -> bytes:
@@ -119,6 +138,36 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes], str]] = {
         "lon",
     ),
     "nothing left after cleaning": ("zero.csv", all_zero_coordinates, "no rows left"),
+    # NIBRS offence files, broken the same ways
+    "nibrs without coordinates": (
+        "offenses.csv",
+        lambda: csv_bytes(nibrs_frame().drop(columns=["hndrdth_lat"])),
+        "hndrdth_lat",
+    ),
+    "nibrs without offence ids": (
+        "offenses.csv",
+        lambda: csv_bytes(nibrs_frame().drop(columns=["uniquenibrno", "nibr_code"])),
+        "uniquenibrno",
+    ),
+    "nibrs case numbers as text": ("cases.csv", nibrs_spoil("caseno", "LA-24-001"), "caseno"),
+    "nibrs dates as words": ("days.csv", nibrs_spoil("date_occ", "last week", 1.0), "date_occ"),
+    "nibrs time 2500": ("t2500.csv", nibrs_spoil("time_occ", "2500"), "time_occ"),
+    "nibrs json object": (
+        "offenses.json",
+        nibrs_json({"error": True, "message": "Unknown column"}),
+        "JSON",
+    ),
+    "nibrs json cut off": (
+        "offenses.json",
+        lambda: nibrs_frame().to_json(orient="records").encode()[:5000],
+        "not valid JSON",
+    ),
+    "nibrs json of numbers": ("offenses.json", nibrs_json([1, 2, 3]), "missing"),
+    "nibrs parquet without caseno": (
+        "offenses.parquet",
+        lambda: parquet(nibrs_frame().drop(columns=["caseno"])),
+        "caseno",
+    ),
 }
 
 

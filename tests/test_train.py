@@ -47,8 +47,10 @@ def run_json(args: list[str], capsys: pytest.CaptureFixture) -> dict:
 
 
 def test_no_model_uses_demographics_or_excluded_types(trained):
-    excluded = read_manifest()["report"]["steps"][-1]["detail"]
-    assert excluded and all(load_exclusions().matches(pd.Series(list(excluded))))
+    steps = read_manifest()["report"]["steps"]
+    excluded = next(s for s in steps if s["step"] == "excluded_crime_type")["detail"]
+    types = pd.DataFrame({"crm_cd_desc": list(excluded)})
+    assert excluded and load_exclusions().matches(types).all()
     excluded_names = {snake_case(description) for description in excluded}
     features = trained.metadata["features"]
     assert {f"{HOURLY}.poisson_spline", "hotspots.random_forest_smote", "hotspots.knn"} <= set(

@@ -23,6 +23,7 @@ from lacrime.app.decision import (
     watch_summary,
 )
 from lacrime.calendar import WATCHES, parse_watch, watch_hours
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
 from lacrime.hotspots.emerging import HEATING_UP, EmergingHotspots
 from lacrime.hotspots.watch import WatchForecaster
@@ -120,12 +121,20 @@ def build_briefing(
     shown = [parse_watch(watch)] if watch else list(WATCHES)
     resolution = record.parameters.hotspot_resolution if record is not None else None
     located = located_until(frame, as_of, resolution)
+    completeness = Completeness.from_manifest(manifest)
     forecasters = watch_forecasters(
-        frame, as_of=as_of, models=watch_models(record), resolution=resolution, located=located
+        frame,
+        as_of=as_of,
+        models=watch_models(record),
+        resolution=resolution,
+        located=located,
+        completeness=completeness,
     )
     per_watch = watch_summary(forecasters, place)
     plans = {w: plan_for(forecasters[w], frame, area=place, coverage=coverage) for w in shown}
-    trends = trends_for(frame, as_of=as_of, resolution=resolution, located=located)
+    trends = trends_for(
+        frame, as_of=as_of, resolution=resolution, located=located, completeness=completeness
+    )
     heating = heating_up(trends, place)
     start = as_of + timedelta(days=1)
     return Briefing(

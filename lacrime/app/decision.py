@@ -12,6 +12,7 @@ import pandas as pd
 import pydeck as pdk
 
 from lacrime.calendar import WATCHES, watch_hours
+from lacrime.data.completeness import Completeness
 from lacrime.hotspots.emerging import HEATING_UP, PATTERNS, EmergingHotspots, emerging_hotspots
 from lacrime.hotspots.forecast import checked_resolution, history_until
 from lacrime.hotspots.panel import with_cells
@@ -74,12 +75,21 @@ def watch_forecasters(
     models: dict[str, str],
     resolution: int | None = None,
     located: pd.DataFrame | None = None,
+    completeness: Completeness | None = None,
 ) -> dict[str, WatchForecaster]:
     """The forecaster of every watch for the week after `as_of`, by `models` (watch -> model
     name, as `watch_models` gives), fitted in one pass; pages keep them and flag cells at
     any coverage with `forecaster.forecast(coverage, allocation)`. `located`: as
-    `located_until` gives it, if the caller has it."""
-    return fit_watches(frame, as_of=as_of, models=models, resolution=resolution, located=located)
+    `located_until` gives it, if the caller has it; `completeness`: the dataset's
+    incompletely reported area-days, which the forecast does not learn from."""
+    return fit_watches(
+        frame,
+        as_of=as_of,
+        models=models,
+        resolution=resolution,
+        located=located,
+        completeness=completeness,
+    )
 
 
 def watch_summary(forecasters: dict[str, WatchForecaster], area: str | None = None) -> pd.DataFrame:
@@ -160,13 +170,15 @@ def trends_for(
     as_of: date,
     resolution: int | None = None,
     located: pd.DataFrame | None = None,
+    completeness: Completeness | None = None,
 ) -> EmergingHotspots:
     """The emerging-hotspot patterns of every cell over the slices up to `as_of`;
-    `located`: as `located_until` gives it, if the caller has it."""
+    `located`: as `located_until` gives it, if the caller has it; `completeness`: the
+    dataset's incompletely reported area-days, corrected for in the counts."""
     resolution = checked_resolution(resolution)
     if located is None:
         located = with_cells(history_until(frame, as_of), resolution)
-    return emerging_hotspots(located, as_of=as_of, resolution=resolution)
+    return emerging_hotspots(located, as_of=as_of, resolution=resolution, completeness=completeness)
 
 
 def heating_up(result: EmergingHotspots, area: str | None = None) -> pd.DataFrame:

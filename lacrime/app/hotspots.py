@@ -14,6 +14,7 @@ import pandas as pd
 
 from lacrime.calendar import last_full_sunday
 from lacrime.data.categories import GROUPS as GROUPS
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.flagging import ALLOCATIONS as ALLOCATIONS
 from lacrime.hotspots.flagging import DEFAULT_SHARE as DEFAULT_SHARE
@@ -66,18 +67,27 @@ def week_label(as_of: date) -> str:
 
 
 def fit_for(
-    frame: pd.DataFrame, *, as_of: date, model: str, group: str | None, resolution: int
+    frame: pd.DataFrame,
+    *,
+    as_of: date,
+    model: str,
+    group: str | None,
+    resolution: int,
+    completeness: Completeness | None = None,
 ) -> HotspotForecaster:
     """A forecaster for one choice of the page, trained on one crime group's reports if given.
 
     A group's forecast ranks the cells around that group's reports only: its grid, and so the
-    share of cells a coverage flags, is the group's own.
+    share of cells a coverage flags, is the group's own. Like the stored one, it learns nothing
+    from the area-weeks `completeness` marks as incompletely reported.
     """
     if group is not None:
         frame = frame[frame["crime_group"] == group]
         if frame.empty:
             raise LacrimeError(f"crime group {group!r}: no report of it in the current dataset")
-    return fit_forecaster(frame, as_of=as_of, model=model, resolution=resolution)
+    return fit_forecaster(
+        frame, as_of=as_of, model=model, resolution=resolution, completeness=completeness
+    )
 
 
 def selection(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 
 from lacrime.data.clean import DEFAULT_TIMES, LAG_BUCKETS, weekly_counts
-from lacrime.data.exclusions import Exclusions, Rule
+from lacrime.data.exclusions import DESCRIPTION, RULE_LABELS, Exclusions, Rule
 
 STEP_LABELS = {
     "malformed_rows": "Malformed rows",
@@ -21,6 +21,12 @@ STEP_LABELS = {
     "occurred_after_reported": "Occurred after reported",
     "occurred_in_future": "Occurred in the future",
     "excluded_crime_type": "Excluded crime type",
+    "duplicate_offence": "Repeated offence",
+    "further_offences": "Further offences of a report",
+    "duplicate_across_files": "Repeated across files",
+    "outside_source_period": "Other source's period",
+    "in_both_sources": "In both sources",
+    "before_sources_began": "Before the sources began",
 }
 # Characters that make an exclusion rule a real regular expression rather than plain text.
 _REGEX_SYNTAX = re.compile(r"[.^$*+?{}\[\]\\|()]")
@@ -41,13 +47,73 @@ def utc_time(iso: str | None) -> str:
 
 
 def dataset_line(manifest: dict, today: dt.date) -> str:
-    """The small print under every page title: what data, which period, how fresh."""
+    """The small print under every page title: what data, which period, how fresh, and how
+    far behind the sources it came from run."""
     start, end = manifest["date_range"]
     kind = "synthetic demo" if manifest["synthetic"] else "LAPD reports"
     return (
         f"Data: {kind}, {manifest['rows']:,} crimes that occurred from {start} to {end}; the "
-        f"latest is {days_since(end, today):,} days old. Ingested "
+        f"latest is {days_since(end, today):,} days old. {_sources_note(manifest)} Ingested "
         f"{utc_time(manifest.get('ingested_at'))}."
+    )
+
+
+def _sources_note(manifest: dict) -> str:
+    """Which systems the reports come from, and what that means for how recent they can be."""
+    formats = {f["format"] for f in manifest.get("sources", [])} or {"legacy"}
+    if formats == {"legacy"}:
+        return (
+            "From LAPD's legacy records system only, frozen since its 2024 switch to NIBRS: "
+            "`lacrime fetch` adds the NIBRS offenses, which run about two weeks behind."
+        )
+    nibrs = "NIBRS offenses, which LAPD publishes about every two weeks, some 12 days behind"
+    return f"From {nibrs}." if formats == {"nibrs"} else f"From the legacy system, then {nibrs}."
+
+
+SOURCE_NAMES = {"legacy": "legacy system", "nibrs": "NIBRS"}
+
+
+def sources_by_area(manifest: dict) -> pd.DataFrame:
+    """Per LAPD area: where its reports come from, the day it switched to NIBRS and how that
+    day was found, and the days neither source reports completely (left out of the models)."""
+    areas = (manifest.get("history") or {}).get("areas", {})
+    rows = []
+    for name, area in sorted(areas.items()):
+        if area["transition"] is None:
+            found = (
+                "no lasting drop in its legacy reports"
+                if area["periods"][0]["source"] == "legacy"
+                else "NIBRS reports only"
+            )
+        elif area["detected"]:
+            found = f"legacy reports fell to {area['legacy_share_after']:.0%} of their level"
+        else:
+            found = "the end of the legacy data"
+        rows.append(
+            {
+                "Area": name,
+                "Reports from": "; ".join(
+                    f"{SOURCE_NAMES.get(p['source'], p['source'])} {p['first_day']} to "
+                    f"{p['last_day']}"
+                    for p in area["periods"]
+                ),
+                "Switch to NIBRS": area["transition"] or "none",
+                "How the switch day was found": found,
+                "Incomplete days": "; ".join(
+                    f"{g['first_day']} to {g['last_day']}" for g in area["gaps"]
+                )
+                or "none",
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Area",
+            "Reports from",
+            "Switch to NIBRS",
+            "How the switch day was found",
+            "Incomplete days",
+        ],
     )
 
 
@@ -57,7 +123,10 @@ def exclusions_changed(applied: dict, now: dict) -> bool:
     def rules(exclusions: dict) -> tuple:
         return (
             tuple(exclusions["columns"]),
-            tuple((r["pattern"], r["reason"]) for r in exclusions["crime_types"]),
+            tuple(
+                (r.get("field", DESCRIPTION), r["pattern"], r["reason"])
+                for r in exclusions["crime_types"]
+            ),
         )
 
     return rules(applied) != rules(now)
@@ -109,16 +178,14 @@ def exclusion_summary(manifest: dict) -> pd.DataFrame:
     Built from the manifest (the rules and counts of this dataset's ingest), not from the list
     on disk now, so the counts and the rules always belong together.
     """
-    rules = [Rule(r["pattern"], r["reason"]) for r in manifest["exclusions"]["crime_types"]]
-    applied = Exclusions(columns=(), columns_reason="", rules=tuple(rules), source="manifest")
-    removed: dict[Rule, dict[str, int]] = {rule: {} for rule in rules}
-    for description, count in _excluded_by_type(manifest["report"]).items():
-        rule = applied.rule_for(description)
-        if rule is not None:
-            removed[rule][description] = count
+    rules = [
+        Rule(r["pattern"], r["reason"], r.get("field", DESCRIPTION))
+        for r in manifest["exclusions"]["crime_types"]
+    ]
+    removed = _removed_by_rule(manifest["report"], rules)
     return pd.DataFrame(
         {
-            "Matches": [describe_pattern(rule.pattern) for rule in rules],
+            "Matches": [describe_rule(rule) for rule in rules],
             "Reason": [rule.reason for rule in rules],
             "Reports removed": [sum(removed[rule].values()) for rule in rules],
             "Crime types removed": [
@@ -127,6 +194,29 @@ def exclusion_summary(manifest: dict) -> pd.DataFrame:
             ],
         }
     )
+
+
+def _removed_by_rule(report: dict, rules: list[Rule]) -> dict[Rule, dict[str, int]]:
+    """What each rule removed, by crime description: from the step's per-rule counts, or, for a
+    dataset ingested before they were kept, by matching each description to its rule."""
+    step = next((s for s in report["steps"] if s["step"] == "excluded_crime_type"), {})
+    counted = {(r["field"], r["pattern"]): r["types"] for r in step.get("rules", [])}
+    if counted:
+        return {rule: counted.get((rule.field, rule.pattern), {}) for rule in rules}
+    applied = Exclusions(columns=(), columns_reason="", rules=tuple(rules), source="manifest")
+    removed: dict[Rule, dict[str, int]] = {rule: {} for rule in rules}
+    for description, count in step.get("detail", {}).items():
+        rule = applied.rule_for(description)
+        if rule is not None:
+            removed[rule][description] = count
+    return removed
+
+
+def describe_rule(rule: Rule) -> str:
+    """An exclusion rule in words: its pattern (`describe_pattern`), after the field it reads
+    when that is not the crime description."""
+    words = describe_pattern(rule.pattern)
+    return words if rule.field == DESCRIPTION else f"{RULE_LABELS[rule.field]} {words}"
 
 
 def describe_pattern(pattern: str) -> str:
@@ -146,13 +236,6 @@ def describe_pattern(pattern: str) -> str:
 
 def _either(texts: list[str]) -> str:
     return texts[0] if len(texts) == 1 else f"{', '.join(texts[:-1])} or {texts[-1]}"
-
-
-def _excluded_by_type(report: dict) -> dict[str, int]:
-    for step in report["steps"]:
-        if step["step"] == "excluded_crime_type":
-            return step.get("detail", {})
-    return {}
 
 
 def hour_profile(frame: pd.DataFrame) -> pd.DataFrame:

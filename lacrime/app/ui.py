@@ -16,6 +16,7 @@ import streamlit as st
 from lacrime.app import hotspots as hotspot_views
 from lacrime.app import summaries
 from lacrime.data import dataset
+from lacrime.data.completeness import Completeness
 from lacrime.data.exclusions import load_exclusions
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.forecast import HotspotForecaster
@@ -143,6 +144,20 @@ def page_header(title: str, caption: str) -> dict:
     return current
 
 
+def sources_block(manifest: dict) -> None:
+    """Where each area's reports come from and the day it switched to NIBRS: the one block
+    Overview and Data & fairness both show."""
+    st.subheader("Sources, and each area's switch to NIBRS")
+    st.caption(
+        "From 2024-03-07 LAPD moved to a NIBRS-based records system, Central Bureau first and "
+        "the other bureaus over about two months; the legacy data stopped. For each area the "
+        "tool finds the day its legacy reports stop being complete and takes NIBRS reports from "
+        "that day on. Days that neither source reports completely are left out of the models' "
+        "training and evaluation, so that no forecast learns the drop."
+    )
+    show_table(summaries.sources_by_area(manifest))
+
+
 def show_model_version() -> registry.ModelVersion | None:
     """One line on the model in use, with the registry's warning if it fell back to an older one.
 
@@ -194,8 +209,10 @@ def exclusions_details() -> None:
     table = summaries.exclusion_summary(current)
     st.markdown(
         f"**Crime types left out of every model, forecast and map:** "
-        f"{table['Reports removed'].sum():,} reports in this dataset. Each rule matches LAPD's "
-        "crime description (Crm Cd Desc)."
+        f"{table['Reports removed'].sum():,} reports in this dataset. Each rule matches the crime "
+        "description (legacy `Crm Cd Desc`, NIBRS `nibr_description`) or, where it says so, the "
+        "NIBRS offence code or what the offence is against; a NIBRS report counts unless every "
+        "one of its offences is left out."
     )
     show_table(table)
     if exclusions_stale(current):
@@ -255,7 +272,12 @@ def _hotspot_forecaster(
     dataset_id: str, version_id: str, as_of: dt.date, model: str, group: str | None, resolution: int
 ) -> HotspotForecaster:
     return hotspot_views.fit_for(
-        _reports(dataset_id), as_of=as_of, model=model, group=group, resolution=resolution
+        _reports(dataset_id),
+        as_of=as_of,
+        model=model,
+        group=group,
+        resolution=resolution,
+        completeness=Completeness.from_manifest(_manifest(dataset_id)),
     )
 
 
@@ -281,6 +303,7 @@ def _hourly_counts(
         area=area,
         crime_group=crime_group,
         exclude_default_times=exclude_default_times,
+        completeness=Completeness.from_manifest(_manifest(dataset_id)),
     )
 
 

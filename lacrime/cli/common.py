@@ -44,5 +44,16 @@ def print_summary(manifest: dict) -> None:
         if step["removed"]:
             print(f"  - {step['removed']:>10,}  {step['step']}: {step['reason']}")
     print(f"  rows out:    {report['rows_out']:>10,}")
+    switched = [
+        a for a in (manifest.get("history") or {}).get("areas", {}).values() if a["transition"]
+    ]
+    if switched:
+        print("  transition to NIBRS, by area:")
+        for area in switched:
+            how = "detected" if area["detected"] else "end of the legacy data"
+            sources = ", ".join(
+                f"{p['source']} {p['first_day']} to {p['last_day']}" for p in area["periods"]
+            )
+            print(f"    {area['area_name']:<12} {area['transition']} ({how}): {sources}")
     for warning in report["flags"].get("warnings", []):
         print(f"  warning: {warning}")

@@ -2,8 +2,9 @@
 
 import argparse
 import json
+import sys
 
-from lacrime.cli.common import command, print_summary
+from lacrime.cli.common import command, iso_date, print_summary
 from lacrime.errors import LacrimeError
 
 
@@ -12,17 +13,23 @@ def register(commands: argparse._SubParsersAction) -> None:
         commands,
         "ingest",
         run_ingest,
-        "Validate, clean and install an LAPD export as the "
-        "current dataset (CSV, Excel/Kaggle re-save, .gz, .zip or Parquet).",
+        "Validate, clean and install LAPD exports as the current dataset: the legacy crime "
+        "data and NIBRS offenses, in any mix, stitched into one history (CSV, Excel/Kaggle "
+        "re-save, JSON, .gz, .zip or Parquet).",
     )
-    sub.add_argument("source", help="path of the export")
+    sub.add_argument("sources", nargs="+", metavar="SOURCE", help="path of an export")
     sub = command(
         commands,
         "fetch",
         run_fetch,
-        "Download the current dataset from the LA open data portal, then ingest it.",
+        "Bring the data up to date from the LA open data portal, then ingest it: the frozen "
+        "legacy archive once, then the NIBRS offenses reported since the latest one held "
+        "(datasets and paging in lacrime/data/portal.toml).",
     )
-    sub.add_argument("--url", help="address to download from (default: the portal's export)")
+    sub.add_argument("--base-url", help="a mirror of the portal (default: portal.toml's)")
+    sub.add_argument(
+        "--url", help="instead, download the one export file at this address and ingest it"
+    )
     sub = command(
         commands,
         "demo",
@@ -30,9 +37,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Generate a synthetic demo dataset in the portal's format "
         "and ingest it (clearly labelled as synthetic).",
     )
-    sub.add_argument("--rows", type=int, default=200_000, help="rows to generate (200000)")
+    sub.add_argument("--rows", type=int, default=200_000, help="reports to generate (200000)")
     sub.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sub.add_argument("--days", type=int, default=365, help="days covered, ending 2023-12-31 (365)")
+    sub.add_argument(
+        "--format",
+        choices=("legacy", "nibrs"),
+        default="legacy",
+        help="legacy: the legacy crime data only; nibrs: legacy until each area's switch to "
+        "NIBRS, NIBRS offenses from it, stitched as real data are (legacy)",
+    )
+    sub.add_argument(
+        "--switch",
+        type=iso_date,
+        help="with --format nibrs, the day Central Bureau switches, the other bureaus following "
+        "two weeks apart (default: 12 weeks before the end)",
+    )
     sub = command(
         commands, "info", run_info, "Summary of the current dataset and its cleaning report."
     )
@@ -49,16 +69,29 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_ingest(args: argparse.Namespace) -> None:
     from lacrime.data.dataset import ingest
 
-    print_summary(ingest(args.source))
+    print_summary(ingest(args.sources))
 
 
 def run_fetch(args: argparse.Namespace) -> None:
     from lacrime.data.dataset import ingest
-    from lacrime.data.fetch import PORTAL_URL, download, download_path
+    from lacrime.data.fetch import download, download_path
+    from lacrime.data.sync import fetch_and_install, load_portal
 
-    url = args.url or PORTAL_URL
-    path = download(url, download_path())
-    print_summary(ingest(path, label=url))
+    if args.url:
+        if args.base_url:
+            raise LacrimeError("give --url or --base-url, not both")
+        path = download(args.url, download_path())
+        print_summary(ingest(path, label=args.url))
+        return
+    # Progress on a terminal only: a script or a cron job reads the result, or one error line.
+    shown = sys.stderr.isatty()
+    manifest = fetch_and_install(
+        load_portal(args.base_url), lambda step: shown and print(step, file=sys.stderr, flush=True)
+    )
+    if manifest is None:
+        print("Nothing new on the portal: the dataset in use is up to date.")
+    else:
+        print_summary(manifest)
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -66,7 +99,14 @@ def run_demo(args: argparse.Namespace) -> None:
 
     if args.rows < 1:
         raise LacrimeError(f"--rows must be positive, got {args.rows}")
-    print_summary(install_demo(args.rows, seed=args.seed, days=args.days))
+    if args.switch and args.format != "nibrs":
+        raise LacrimeError("--switch needs --format nibrs")
+    switch = args.switch.isoformat() if args.switch else None
+    print_summary(
+        install_demo(
+            args.rows, seed=args.seed, days=args.days, nibrs=args.format == "nibrs", switch=switch
+        )
+    )
 
 
 def run_info(args: argparse.Namespace) -> None:
@@ -80,7 +120,7 @@ def run_info(args: argparse.Namespace) -> None:
 
 
 def run_exclusions(args: argparse.Namespace) -> None:
-    from lacrime.data.exclusions import load_exclusions
+    from lacrime.data.exclusions import RULE_LABELS, load_exclusions
 
     exclusions = load_exclusions()
     if args.json:
@@ -91,4 +131,4 @@ def run_exclusions(args: argparse.Namespace) -> None:
     print(f"  why: {exclusions.columns_reason}\n")
     print("Crime types left out of every model, forecast and map:")
     for rule in exclusions.rules:
-        print(f"  /{rule.pattern}/\n    why: {rule.reason}")
+        print(f"  {RULE_LABELS[rule.field]} /{rule.pattern}/\n    why: {rule.reason}")

@@ -74,6 +74,7 @@ def _in_use():
 def run_patrol(args: argparse.Namespace) -> None:
     from lacrime.app.briefing import check_area
     from lacrime.app.decision import plan_for, watch_forecasters, watch_models
+    from lacrime.data.completeness import Completeness
 
     frame, manifest, _, record = _in_use()
     area = check_area(args.area, manifest)
@@ -83,6 +84,7 @@ def run_patrol(args: argparse.Namespace) -> None:
         as_of=args.as_of,
         models={args.watch: watch_models(record)[args.watch]},
         resolution=resolution,
+        completeness=Completeness.from_manifest(manifest),
     )[args.watch]
     plan = plan_for(forecaster, frame, area=area, coverage=args.coverage)
     if args.format == "csv":
@@ -104,13 +106,19 @@ def run_patrol(args: argparse.Namespace) -> None:
 def run_trends(args: argparse.Namespace) -> None:
     from lacrime.app.briefing import check_area
     from lacrime.app.decision import trends_for
+    from lacrime.data.completeness import Completeness
     from lacrime.hotspots.grid import cell_polygon
 
     frame, manifest, _, record = _in_use()
     area = check_area(args.area, manifest) if args.area else None
     as_of = args.as_of or frame["occurred_at"].max().date()
     resolution = record.parameters.hotspot_resolution if record is not None else None
-    result = trends_for(frame, as_of=as_of, resolution=resolution)
+    result = trends_for(
+        frame,
+        as_of=as_of,
+        resolution=resolution,
+        completeness=Completeness.from_manifest(manifest),
+    )
     table = result.table if area is None else result.table[result.table["area_name"] == area]
     if not args.all:
         table = table[table["pattern"] != "no pattern detected"]

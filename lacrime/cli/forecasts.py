@@ -98,7 +98,8 @@ def run_forecast(args: argparse.Namespace) -> None:
 
 
 def run_hotspots(args: argparse.Namespace) -> None:
-    from lacrime.data.dataset import load_dataset
+    from lacrime.data.completeness import Completeness
+    from lacrime.data.dataset import load_dataset, read_manifest
     from lacrime.hotspots.forecast import check_horizon, forecast_hotspots, to_geojson
     from lacrime.hotspots.watch import forecast_watch
     from lacrime.ops import registry
@@ -120,6 +121,7 @@ def run_hotspots(args: argparse.Namespace) -> None:
             model=model,
             allocation=args.allocation,
             resolution=resolution,
+            completeness=Completeness.from_manifest(read_manifest()),
         )
     else:
         table = forecast_hotspots(
@@ -130,6 +132,7 @@ def run_hotspots(args: argparse.Namespace) -> None:
             model=model,
             allocation=args.allocation,
             resolution=resolution,
+            completeness=Completeness.from_manifest(read_manifest()),
         )
     if args.format == "geojson":
         text = json.dumps(to_geojson(table))

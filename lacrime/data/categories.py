@@ -1,7 +1,8 @@
 """Crime category groups: the coarse families planners filter by.
 
 LAPD has about 140 crime codes; a planner asks about "vehicle crime" or "violent crime".
-Rules are matched in order against `Crm Cd Desc`; the first match wins.
+Rules are matched in order against the legacy `Crm Cd Desc`; the first match wins. NIBRS
+offences carry their group in `nibrs_offences.toml` (see lacrime.data.offences).
 """
 
 import numpy as np
@@ -12,7 +13,7 @@ GROUP_RULES: tuple[tuple[str, str], ...] = (
     (
         SEXUAL_OFFENCES,
         r"RAPE|SEX|SODOMY|ORAL COPULATION|LEWD|INDECENT|PEEPING|PIMPING|"
-        r"PANDERING|HUMAN TRAFFICKING|CHILD PORNOGRAPHY",
+        r"PANDERING|HUMAN TRAFFICKING|CHILD PORNOGRAPHY|CRM AGNST CHLD|CHILD ANNOYING",
     ),
     (
         "Violent crime",

@@ -1,17 +1,18 @@
-"""The cleaned dataset on disk: ingest, atomic swap, and reading it back.
+"""The cleaned dataset on disk: ingest of one or more source files, atomic swap, reading back.
 
 Each ingest writes a new directory under `data/datasets/` (Parquet + manifest) and only then
 points the `data/current` symlink at it with one atomic rename. A failed or killed ingest
 therefore leaves the dataset in use exactly as it was; the previous few stay for rollback.
 """
 
+import copy
 import fcntl
 import hashlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,16 +21,19 @@ from pathlib import Path
 import pandas as pd
 
 from lacrime import __version__
-from lacrime.data.clean import clean
+from lacrime.data.clean import clean_rows, extent, quality_flags
 from lacrime.data.exclusions import load_exclusions
 from lacrime.data.load import read_reports
+from lacrime.data.stitch import STEP_REASONS as STITCH_REASONS
+from lacrime.data.stitch import History, combine, stitch
 from lacrime.errors import LacrimeError
 from lacrime.files import fsync, sha256_of
 from lacrime.paths import data_dir
+from lacrime.records import to_json
 
 REPORTS_FILE = "reports.parquet"
 MANIFEST_FILE = "manifest.json"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KEEP_DATASETS = 3
 
 
@@ -38,39 +42,60 @@ def current_dir() -> Path:
 
 
 def ingest(
-    source: Path,
+    sources: Path | Sequence[Path],
     *,
     synthetic: bool = False,
     label: str | None = None,
     today: pd.Timestamp | None = None,
 ) -> dict:
-    """Read, validate and clean `source`, then make it the current dataset; return its manifest."""
-    return store(*prepare(source, synthetic=synthetic, label=label, today=today))
+    """Read, validate, clean and stitch `sources`, then make them the current dataset; return
+    its manifest."""
+    return store(*prepare(sources, synthetic=synthetic, label=label, today=today))
 
 
 def prepare(
-    source: Path,
+    sources: Path | Sequence[Path],
     *,
     synthetic: bool = False,
     label: str | None = None,
     today: pd.Timestamp | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """The cleaned dataset of `source` and its manifest, not yet installed: what an admin
-    previews, then installs with `store` without reading the file again."""
-    source = Path(source)
-    loaded = read_reports(source)
+    """The cleaned dataset of `sources` (legacy and NIBRS files, in any mix) and its manifest,
+    not yet installed: what an admin previews, then installs with `store` without reading the
+    files again."""
+    paths = [Path(sources)] if isinstance(sources, str | Path) else [Path(p) for p in sources]
+    if not paths:
+        raise LacrimeError("no source file given")
     exclusions = load_exclusions()
-    # Hash while cleaning, which runs on one core; the CSV reader above uses both.
+    cleaned: dict[str, list[pd.DataFrame]] = {"legacy": [], "nibrs": []}
+    reports = []
+    # Hash while reading and cleaning: hashing takes no GIL, the cleaning runs on one core.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(sha256_of, source)
-        frame, report = clean(loaded, exclusions, today=today)
-        source_sha256 = digest.result()
+        digests = [pool.submit(sha256_of, path) for path in paths if path.is_file()]
+        for path in paths:
+            frame, report = clean_rows(read_reports(path), exclusions, today=today)
+            cleaned[report["format"]].append(frame)
+            reports.append(report)
+        hashes = [digest.result() for digest in digests]
+    # A source without a file is an empty frame of the same columns.
+    empty = next(f for frames in cleaned.values() for f in frames).iloc[:0]
+    legacy, repeated_legacy = combine(cleaned["legacy"]) if cleaned["legacy"] else (empty, 0)
+    nibrs, repeated_nibrs = combine(cleaned["nibrs"]) if cleaned["nibrs"] else (empty, 0)
+    frame, steps, history = stitch(legacy, nibrs)
     if frame.empty:
-        raise LacrimeError(f"{source}: no rows left after cleaning; the dataset was not replaced")
+        names = ", ".join(map(str, paths))
+        raise LacrimeError(f"{names}: no rows left after cleaning; the dataset was not replaced")
+    report = _joined_report(reports, [_repeats(repeated_legacy + repeated_nibrs), *steps], frame)
+    report["flags"] = _flags(frame, history)
+    files = [
+        {"path": str(path.resolve()), "format": r["format"], "sha256": digest}
+        for path, r, digest in zip(paths, reports, hashes, strict=True)
+    ]
     manifest = {
         "schema_version": SCHEMA_VERSION,
-        "source": label or str(source.resolve()),
-        "source_sha256": source_sha256,
+        "source": label or "; ".join(f["path"] for f in files),
+        "source_sha256": hashes[0] if len(hashes) == 1 else _combined(hashes),
+        "sources": files,
         "synthetic": synthetic,
         "lacrime_version": __version__,
         "rows": len(frame),
@@ -78,8 +103,79 @@ def prepare(
         "areas": report["areas"],
         "exclusions": exclusions.to_dict(),
         "report": report,
+        "history": to_json(history),
     }
     return frame, manifest
+
+
+def _repeats(count: int) -> dict:
+    return {
+        "step": "duplicate_across_files",
+        "reason": STITCH_REASONS["duplicate_across_files"],
+        "removed": count,
+    }
+
+
+def _combined(hashes: list[str]) -> str:
+    """One digest for several files: the sha256 of their digests, in the order given."""
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def _joined_report(reports: list[dict], stitch_steps: list[dict], frame: pd.DataFrame) -> dict:
+    """The files' cleaning reports as one: each step's rows summed over the files (in the
+    order the steps run), then the steps of joining them; each file's own report kept."""
+    steps: dict[str, dict] = {}
+    for report in reports:
+        for step in report["steps"]:
+            if step["step"] not in steps:
+                steps[step["step"]] = copy.deepcopy(step)
+                continue
+            merged = steps[step["step"]]
+            merged["removed"] += step["removed"]
+            if "detail" in step:
+                merged["detail"] = _summed(merged.get("detail", {}), step["detail"])
+            for total, rule in zip(merged.get("rules", []), step.get("rules", []), strict=True):
+                total["removed"] += rule["removed"]
+                total["types"] = _summed(total["types"], rule["types"])
+    first = reports[0]
+    return {
+        "rows_in": sum(r["rows_in"] for r in reports),
+        "steps": [*steps.values(), *stitch_steps],
+        "rows_out": len(frame),
+        "dropped_columns": sorted({c for r in reports for c in r["dropped_columns"]}),
+        "null_policy": first["null_policy"],
+        **extent(frame),
+        "files": [
+            {k: r[k] for k in ("file", "format", "rows_in", "rows_out", "steps")} for r in reports
+        ],
+    }
+
+
+def _summed(a: dict, b: dict) -> dict:
+    """Two count dictionaries (nested ones too) added key by key."""
+    out = dict(a)
+    for key, value in b.items():
+        out[key] = (
+            _summed(out.get(key, {}), value)
+            if isinstance(value, dict)
+            else (out.get(key, 0) + value)
+        )
+    return out
+
+
+def _flags(frame: pd.DataFrame, history: History) -> dict:
+    """Quality flags of the joined data, with the areas whose data the switch left incomplete
+    told apart from the weeks reporting lag holds back."""
+    flags = quality_flags(frame)
+    gaps = [gap for area in history.areas.values() for gap in area.gaps]
+    flags["switch_gaps"] = to_json(gaps)
+    if gaps:
+        listed = ", ".join(f"{g.area_name} {g.first_day} to {g.last_day}" for g in gaps)
+        flags["warnings"].append(
+            f"{len(gaps)} area(s) have days after their switch to NIBRS that neither source "
+            f"reports completely ({listed}): the models leave these area-days out"
+        )
+    return flags
 
 
 def store(frame: pd.DataFrame, manifest: dict) -> dict:

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lacrime.data.calibration import DEFAULT_MINUTES_BY_HOUR, PORTAL_DATE_FORMAT, load_calibration
-from lacrime.data.schema import PORTAL_COLUMNS
+from lacrime.data.sources.legacy import PORTAL_COLUMNS
 from lacrime.errors import LacrimeError
 
 # The real extract covers February and March only, so the year's shape cannot be calibrated:
@@ -71,6 +71,8 @@ DEMO_STREET_NAMES = (
 DEMO_STREET_SUFFIXES = ("ST", "AV", "BL", "DR", "PL", "WY")
 DEMO_STREET_DIRECTIONS = ("", "N", "S", "E", "W")
 STREETS_PER_CELL = 4
+# The last day of every demo: its `days` end here.
+DEMO_END = "2023-12-31"
 
 
 def _take(values: list, index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
@@ -164,10 +166,18 @@ def _coordinate(values: np.ndarray) -> pa.Array:
     return pc.cast(pa.array(np.round(values, 4)), pa.string())
 
 
-def _where(rng: np.random.Generator, rows: int, calibration: dict) -> dict[str, pa.Array]:
-    """An area by its share, a cell of that area by the cell's share, a point in the cell."""
+def _where(
+    rng: np.random.Generator, rows: int, calibration: dict, area_shares: dict[int, float] | None
+) -> dict[str, pa.Array]:
+    """An area by its share (`area_shares` by area code, if given), a cell of that area by the
+    cell's share, a point in the cell."""
     areas = calibration["areas"]
-    area = rng.choice(len(areas), size=rows, p=_shares_of(areas))
+    if area_shares is None:
+        p = _shares_of(areas)
+    else:
+        p = np.array([area_shares.get(a["code"], 0.0) for a in areas], dtype=float)
+        p = p / p.sum()
+    area = rng.choice(len(areas), size=rows, p=p)
     first_cell = np.cumsum([0, *(len(a["cells"]) for a in areas)])
     cell = np.empty(rows, dtype=np.int64)
     for i, a in enumerate(areas):
@@ -249,7 +259,18 @@ def _victims(rng: np.random.Generator, rows: int) -> dict[str, pa.Array]:
     }
 
 
-def _generate_table(rows: int, seed: int, start: str, days: int) -> pa.Table:
+def generate_table(
+    rows: int,
+    seed: int,
+    start: str,
+    days: int,
+    *,
+    area_shares: dict[int, float] | None = None,
+    first_number: int = DR_NO_BASE + 1,
+) -> pa.Table:
+    """The rows of `generate` as an Arrow table of strings, with the areas drawn by
+    `area_shares` (area code: share) instead of the calibrated shares if given, and report
+    numbers counted from `first_number`."""
     if not 1 <= rows <= MAX_ROWS:
         raise LacrimeError(f"demo rows must be between 1 and {MAX_ROWS:,}, got {rows:,}")
     if days < 1:
@@ -262,9 +283,9 @@ def _generate_table(rows: int, seed: int, start: str, days: int) -> pa.Table:
     rng = np.random.default_rng(seed)
     empty = pa.nulls(rows, type=pa.string())
     columns = {
-        "DR_NO": pc.cast(pa.array(DR_NO_BASE + 1 + np.arange(rows)), pa.string()),
+        "DR_NO": pc.cast(pa.array(first_number + np.arange(rows)), pa.string()),
         **_when(rng, rows, first_day, days, calibration),
-        **_where(rng, rows, calibration),
+        **_where(rng, rows, calibration, area_shares),
         **_what(rng, rows, calibration),
         **_victims(rng, rows),
         "Mocodes": empty,
@@ -286,7 +307,7 @@ def generate(
     weekday, area and map cell, crime, weapon, premise, status and reporting lag. The yearly
     cycle is synthetic (see SEASONAL_AMPLITUDE): the real extract spans seven weeks.
     """
-    return _generate_table(rows, seed, start, days).to_pandas()
+    return generate_table(rows, seed, start, days).to_pandas()
 
 
 def _csv_field(column: pa.Array) -> pa.Array:
@@ -311,11 +332,19 @@ def _write_csv(table: pa.Table, handle: BinaryIO, batch_rows: int = 100_000) -> 
         handle.write(b"\n")
 
 
+def demo_start(days: int) -> str:
+    """The first day of a demo of `days` days ending on DEMO_END."""
+    return (pd.Timestamp(DEMO_END) + pd.Timedelta(days=1 - days)).date().isoformat()
+
+
 def write_demo_csv(path: Path, rows: int = 200_000, seed: int = 0, days: int = 365) -> Path:
-    """Write `generate(rows, seed)` over the `days` ending on 2023-12-31 as a portal CSV,
-    atomically, so an interrupted run never leaves a half-written file to ingest."""
-    start = (pd.Timestamp("2024-01-01") - pd.Timedelta(days=days)).date().isoformat()
-    table = _generate_table(rows, seed, start, days)
+    """Write `generate(rows, seed)` over the `days` ending on DEMO_END as a portal CSV."""
+    return write_table(generate_table(rows, seed, demo_start(days), days), path)
+
+
+def write_table(table: pa.Table, path: Path) -> Path:
+    """A table of strings as a CSV file, written atomically, so that an interrupted run never
+    leaves a half-written file to ingest."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

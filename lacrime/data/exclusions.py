@@ -20,12 +20,28 @@ from lacrime.files import atomic_write
 from lacrime.paths import home
 
 DEFAULT_FILE = Path(__file__).with_name("exclusions.toml")
+DESCRIPTION = "description"
+# The field of an offence each kind of rule reads, as named in the cleaned and loaded data.
+RULE_FIELDS = {
+    DESCRIPTION: "crm_cd_desc",
+    "nibrs_code": "nibr_code",
+    "crime_against": "crime_against",
+}
+# How pages and the command line name each kind of rule.
+RULE_LABELS = {
+    DESCRIPTION: "description",
+    "nibrs_code": "NIBRS code",
+    "crime_against": "NIBRS crime against",
+}
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A case-insensitive regular expression over one field of an offence, and why."""
+
     pattern: str
     reason: str
+    field: str = DESCRIPTION
 
 
 @dataclass(frozen=True)
@@ -35,19 +51,39 @@ class Exclusions:
     rules: tuple[Rule, ...]
     source: str
 
-    def matches(self, descriptions: pd.Series) -> pd.Series:
-        """True for each description that an exclusion rule covers."""
-        if not self.rules:
-            return pd.Series(False, index=descriptions.index)
-        joined = "|".join(f"(?:{r.pattern})" for r in self.rules)
-        codes, distinct = pd.factorize(descriptions)
-        hit = pd.Series(distinct, dtype="str").str.contains(joined, case=False, regex=True)
-        hit = np.append(hit.to_numpy(dtype=bool), False)  # code -1 (null) maps to the end
-        return pd.Series(hit[codes], index=descriptions.index)
+    def first_rule(self, frame: pd.DataFrame) -> np.ndarray:
+        """For each row (an offence), the position of the first rule that matches it, or -1.
+
+        Each rule reads its field (RULE_FIELDS) where the frame has it: a legacy report has no
+        NIBRS code, so a code rule never matches one. Evaluated once per distinct value.
+        """
+        found = np.full(len(frame), -1, dtype="int64")
+        factorized: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        for position in range(len(self.rules) - 1, -1, -1):
+            rule = self.rules[position]
+            column = RULE_FIELDS[rule.field]
+            if column not in frame:
+                continue
+            if column not in factorized:
+                factorized[column] = pd.factorize(frame[column])
+            codes, distinct = factorized[column]
+            hit = pd.Series(distinct, dtype="str").str.contains(
+                rule.pattern, case=False, regex=True
+            )
+            hit = np.append(hit.to_numpy(dtype=bool), False)  # code -1 (null) maps to the end
+            found[hit[codes]] = position
+        return found
+
+    def matches(self, frame: pd.DataFrame) -> pd.Series:
+        """True for each row (an offence) that an exclusion rule covers."""
+        return pd.Series(self.first_rule(frame) >= 0, index=frame.index)
 
     def rule_for(self, description: str) -> Rule | None:
+        """The first description rule that matches a crime description, if any."""
         for rule in self.rules:
-            if re.search(rule.pattern, description, flags=re.IGNORECASE):
+            if rule.field == DESCRIPTION and re.search(
+                rule.pattern, description, flags=re.IGNORECASE
+            ):
                 return rule
         return None
 
@@ -56,7 +92,9 @@ class Exclusions:
             "source": self.source,
             "columns": list(self.columns),
             "columns_reason": self.columns_reason,
-            "crime_types": [{"pattern": r.pattern, "reason": r.reason} for r in self.rules],
+            "crime_types": [
+                {"field": r.field, "pattern": r.pattern, "reason": r.reason} for r in self.rules
+            ],
         }
 
 
@@ -79,9 +117,14 @@ def _parse_exclusions(text: str, path: Path) -> Exclusions:
     """Split from reading so that an edit is checked before it is written, never after."""
     try:
         data = tomllib.loads(text)
-        rules = tuple(Rule(r["pattern"], r["reason"]) for r in data.get("crime_types", []))
+        rules = tuple(
+            Rule(r["pattern"], r["reason"], r.get("field", DESCRIPTION))
+            for r in data.get("crime_types", [])
+        )
         for rule in rules:
             re.compile(rule.pattern)
+            if rule.field not in RULE_FIELDS:
+                raise KeyError(f"field {rule.field!r}; known: {', '.join(RULE_FIELDS)}")
         columns = data["columns"]
         return Exclusions(
             columns=tuple(columns["names"]),
@@ -110,7 +153,10 @@ def save_exclusions(rules: Sequence[Rule], path: Path | None = None) -> Exclusio
         f"reason = {_toml_string(current.columns_reason)}",
     ]
     for rule in rules:
-        lines += ["", "[[crime_types]]", f"pattern = {_toml_string(rule.pattern)}"]
+        lines += ["", "[[crime_types]]"]
+        if rule.field != DESCRIPTION:
+            lines.append(f"field = {_toml_string(rule.field)}")
+        lines.append(f"pattern = {_toml_string(rule.pattern)}")
         lines.append(f"reason = {_toml_string(rule.reason)}")
     text = "\n".join(lines) + "\n"
     saved = _parse_exclusions(text, path)
@@ -131,11 +177,19 @@ def exclusion_choices(manifest: dict, present: Iterable[str]) -> tuple[list[str]
     """Crime types to offer, and those the list on disk excludes.
 
     The cleaned data no longer holds excluded types, so the offer is the types present plus
-    those this dataset's ingest removed (from its cleaning report).
+    those this dataset's ingest removed (from its cleaning report). Types that a NIBRS code or
+    "crime against" rule removed are not offered: the Admin page edits description rules only.
     """
     steps = manifest["report"]["steps"]
-    removed = next((s.get("detail", {}) for s in steps if s["step"] == "excluded_crime_type"), {})
-    options = sorted(set(present) | set(removed))
+    step = next((s for s in steps if s["step"] == "excluded_crime_type"), {})
+    removed = set(step.get("detail", {}))
+    by_field = {
+        kind
+        for rule in step.get("rules", [])
+        if rule["field"] != DESCRIPTION
+        for kind in rule["types"]
+    }
+    options = sorted((set(present) | removed) - by_field)
     current = load_exclusions()
     return options, [t for t in options if current.rule_for(t)]
 
@@ -153,6 +207,9 @@ def rules_for_selection(
     rules: list[Rule] = []
     covered: set[str] = set()
     for rule in current.rules:
+        if rule.field != DESCRIPTION:  # edited in the file, not by description
+            rules.append(rule)
+            continue
         matched = [t for t in options if re.search(rule.pattern, t, flags=re.IGNORECASE)]
         if all(t in chosen for t in matched):
             rules.append(rule)

@@ -1,48 +1,20 @@
-"""The explicit schema of the LAPD dataset: what we read, what we keep, and how nulls are handled.
+"""The explicit schema of the cleaned dataset: what we keep, and how nulls are handled.
 
-One place for every column decision, so that the loader, the cleaner, the demo generator and
-the documentation cannot disagree.
+One place for every column decision of the cleaned data, so that the cleaner, the stitching of
+the two sources, the models and the documentation cannot disagree. What each source's files
+hold, and which of their fields are never read, is in `lacrime.data.sources`.
 """
 
 import re
 
-# The portal's export, in its own column order (see ../shared/data/README.md).
-PORTAL_COLUMNS: tuple[str, ...] = (
-    "DR_NO",
-    "Date Rptd",
-    "DATE OCC",
-    "TIME OCC",
-    "AREA",
-    "AREA NAME",
-    "Rpt Dist No",
-    "Part 1-2",
-    "Crm Cd",
-    "Crm Cd Desc",
-    "Mocodes",
-    "Vict Age",
-    "Vict Sex",
-    "Vict Descent",
-    "Premis Cd",
-    "Premis Desc",
-    "Weapon Used Cd",
-    "Weapon Desc",
-    "Status",
-    "Status Desc",
-    "Crm Cd 1",
-    "Crm Cd 2",
-    "Crm Cd 3",
-    "Crm Cd 4",
-    "LOCATION",
-    "Cross Street",
-    "LAT",
-    "LON",
-)
+# Where each report comes from: the legacy crime data, or the NIBRS offenses feed.
+SOURCES: dict[str, str] = {
+    "legacy": "legacy crime data",
+    "nibrs": "NIBRS offenses",
+}
 
-# Victim demographics: dropped at ingest so that nothing downstream can use them.
-DEMOGRAPHIC_COLUMNS: tuple[str, ...] = ("vict_age", "vict_sex", "vict_descent")
-
-# Columns without which a file is rejected. A row with a null or unparseable value in any of
-# them is dropped and counted.
+# Columns a report needs: a null or unparseable value in one drops the row (each source adds
+# its own: the legacy crime code, the NIBRS offence code and id).
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "dr_no",
     "date_rptd",
@@ -50,13 +22,12 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "time_occ",
     "area",
     "area_name",
-    "crm_cd",
     "crm_cd_desc",
     "lat",
     "lon",
 )
 
-# Columns read when present. The value says what a null (or a missing column) becomes:
+# Columns kept when present. The value says what a null (or a missing column) becomes:
 # a fill value, or None to keep it as a null that means "not recorded".
 OPTIONAL_COLUMNS: dict[str, object] = {
     "rpt_dist_no": None,
@@ -68,22 +39,9 @@ OPTIONAL_COLUMNS: dict[str, object] = {
     # The hundred-block address ("1900 S LONGWOOD AV"): names the streets of a patrol zone.
     # Never shown for a single report of a sex offence: only as a street of a zone's many.
     "location": None,
+    # Every offence code of the report, most serious first ("13A 290"; legacy: "230 998").
+    "offence_codes": None,
 }
-
-# Numeric columns parsed as integers; an unparseable value in a required one drops the row,
-# in an optional one becomes null.
-INTEGER_COLUMNS: tuple[str, ...] = (
-    "dr_no",
-    "time_occ",
-    "area",
-    "crm_cd",
-    "rpt_dist_no",
-    "part_1_2",
-    "premis_cd",
-    "weapon_used_cd",
-)
-FLOAT_COLUMNS: tuple[str, ...] = ("lat", "lon")
-DATE_COLUMNS: tuple[str, ...] = ("date_rptd", "date_occ")
 
 # The cleaned dataset, as stored in Parquet and as every later stage receives it.
 CLEAN_COLUMNS: tuple[str, ...] = (
@@ -95,8 +53,8 @@ CLEAN_COLUMNS: tuple[str, ...] = (
     "area_name",  # str
     "rpt_dist_no",  # Int16 (nullable)
     "part_1_2",  # Int8 (nullable)
-    "crm_cd",  # int16
-    "crm_cd_desc",  # str
+    "crm_cd",  # Int16 (nullable): the legacy crime code; null for a NIBRS report
+    "crm_cd_desc",  # str: the legacy crime description, or the NIBRS offence's description
     "crime_group",  # str, see lacrime.data.categories
     "premis_cd",  # Int16 (nullable)
     "premis_desc",  # str
@@ -105,7 +63,19 @@ CLEAN_COLUMNS: tuple[str, ...] = (
     "location",  # str (nullable): hundred-block address as LAPD writes it ("1900 S  LONGWOOD  AV")
     "lat",  # float64
     "lon",  # float64
+    "source",  # str: "legacy" or "nibrs" (SOURCES)
+    "nibr_code",  # str (nullable): the NIBRS code of the report's most serious offence
+    "offence_codes",  # str (nullable), see OPTIONAL_COLUMNS
 )
+
+# Integer columns of the cleaned data that may be null, with their dtype.
+NULLABLE_INTEGERS: dict[str, str] = {
+    "rpt_dist_no": "Int16",
+    "part_1_2": "Int8",
+    "crm_cd": "Int16",
+    "premis_cd": "Int16",
+    "weapon_used_cd": "Int16",
+}
 
 # The City of Los Angeles fits in this box with a small margin; points outside are geocoding
 # errors or placeholder coordinates.

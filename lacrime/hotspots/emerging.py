@@ -60,6 +60,7 @@ import pandas as pd
 from libpysal.graph import Graph
 from scipy import sparse, stats
 
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.grid import Grid, build_grid
 
@@ -212,9 +213,16 @@ def emerging_hotspots(
     resolution: int,
     slice_days: int | None = None,
     alpha: float = ALPHA,
+    completeness: Completeness | None = None,
 ) -> EmergingHotspots:
     """Every cell's pattern over the slices up to `as_of` of `located` (a `with_cells`
-    frame): slices of `slice_days` days, by default the longest giving MIN_SLICES."""
+    frame): slices of `slice_days` days, by default the longest giving MIN_SLICES.
+
+    With `completeness`, an area's slice that is incompletely reported (the switch to NIBRS,
+    reporting lag) would read as a cold spot and fake a "diminishing" trend: its cells' Gi*
+    counts are then their reports on the complete days scaled to the whole slice, or, with no
+    complete day, the cell's mean over its complete slices (see `_complete_counts`).
+    """
     end = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = located[located["occurred_at"] < end]
     if history.empty:
@@ -234,7 +242,8 @@ def emerging_hotspots(
     cell = grid.position(history["cell"].to_numpy())
     counts = np.bincount(step * len(grid) + cell, minlength=n_slices * len(grid))
     counts = counts.reshape(n_slices, len(grid))
-    z, hot, cold = hot_and_cold(counts, neighbour_weights(grid), alpha)
+    tested = _complete_counts(counts, history, grid, first, slice_days, completeness)
+    z, hot, cold = hot_and_cold(tested, neighbour_weights(grid), alpha)
     # Only a cell significant in some slice can have a pattern, so only those get a trend
     # (the test costs 2 ms a cell and most cells are never significant).
     trends = np.full((len(grid), 2), np.nan)
@@ -272,3 +281,39 @@ def emerging_hotspots(
         table=ranked.drop(columns="order").reset_index(drop=True),
         z=z[:, ranked.index.to_numpy()],
     )
+
+
+def _complete_counts(
+    counts: np.ndarray,
+    history: pd.DataFrame,
+    grid: Grid,
+    first: pd.Timestamp,
+    slice_days: int,
+    completeness: Completeness | None,
+) -> np.ndarray:
+    """The slices x cells counts with incompletely reported area-slices corrected: reports of
+    the complete days only, times slice_days over the complete days; a slice with no complete
+    day takes the cell's mean rate over the slices that have some."""
+    if completeness is None or not completeness.gaps:
+        return counts
+    n_slices, n_cells = counts.shape
+    areas = grid.cells["area_name"].to_numpy()
+    names = sorted(set(areas))
+    days = pd.date_range(first, periods=n_slices * slice_days, freq="D").to_numpy()
+    gappy = completeness.incomplete(np.repeat(names, len(days)), np.tile(days, len(names)))
+    complete_days = (~gappy).reshape(len(names), n_slices, slice_days).sum(axis=2)
+    if complete_days.min() == slice_days:
+        return counts
+    kept = history[
+        ~completeness.incomplete(history["area_name"].to_numpy(), history["occurred_at"])
+    ]
+    step = ((kept["occurred_at"] - first) // pd.Timedelta(days=slice_days)).to_numpy()
+    cell = grid.position(kept["cell"].to_numpy())
+    partial = np.bincount(step * n_cells + cell, minlength=n_slices * n_cells)
+    partial = partial.reshape(n_slices, n_cells).astype("float64")
+    covered = pd.DataFrame(complete_days.T, columns=names)[areas].to_numpy()  # slices x cells
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(covered > 0, partial * slice_days / covered, np.nan)
+    seen = (~np.isnan(rate)).sum(axis=0)
+    mean = np.divide(np.nansum(rate, axis=0), seen, out=np.zeros(n_cells), where=seen > 0)
+    return np.where(np.isnan(rate), mean[None, :], rate)

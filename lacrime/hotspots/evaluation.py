@@ -6,6 +6,7 @@ Results are typed (`results.HotspotEvaluation`), stored in the model registry as
 `records.to_json` and read back with `records.from_json`.
 """
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
 
@@ -21,6 +22,7 @@ from sklearn.metrics import (
 )
 
 from lacrime.calendar import WEEK, last_full_sunday
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.flagging import (
     ALLOCATIONS,
@@ -36,7 +38,7 @@ from lacrime.hotspots.flagging import (
     metric_key,
 )
 from lacrime.hotspots.forecast import MAX_TRAIN_WEEKS, MIN_HISTORY_WEEKS, HotspotForecaster, fit_at
-from lacrime.hotspots.grid import DEFAULT_RESOLUTION
+from lacrime.hotspots.grid import DEFAULT_RESOLUTION, Grid
 from lacrime.hotspots.models import MODELS, HotspotModel
 from lacrime.hotspots.panel import with_cells
 from lacrime.hotspots.results import (
@@ -54,10 +56,19 @@ from lacrime.hotspots.results import (
 CURVE_POINTS = 50
 
 
-def evaluation_weeks(frame: pd.DataFrame, n: int) -> list[pd.Timestamp]:
-    """Mondays of the last `n` full Monday-Sunday weeks of occurrence in `frame`."""
-    last_monday = last_full_sunday(frame["occurred_at"].max().normalize()) - pd.Timedelta(days=6)
-    return [last_monday - k * WEEK for k in range(n - 1, -1, -1)]
+def evaluation_weeks(
+    frame: pd.DataFrame, n: int, completeness: Completeness | None = None
+) -> list[pd.Timestamp]:
+    """Mondays of the last `n` full Monday-Sunday weeks of occurrence in `frame`, passing over
+    the weeks every area is still filling in (reporting lag, from `completeness`)."""
+    lag = {pd.Timestamp(day) for day in completeness.lag_weeks()} if completeness else set()
+    monday = last_full_sunday(frame["occurred_at"].max().normalize()) - pd.Timedelta(days=6)
+    weeks: list[pd.Timestamp] = []
+    while len(weeks) < n and monday >= frame["occurred_at"].min().normalize():
+        if monday not in lag:
+            weeks.insert(0, monday)
+        monday -= WEEK
+    return weeks
 
 
 def evaluate_hotspots(
@@ -69,12 +80,18 @@ def evaluate_hotspots(
     allocations: Sequence[str] = tuple(ALLOCATIONS),
     models: Mapping[str, Callable[[], HotspotModel]] = MODELS,
     max_train_weeks: int = MAX_TRAIN_WEEKS,
+    completeness: Completeness | None = None,
 ) -> HotspotEvaluation:
     """Rolling-origin comparison of hotspot `models` (name: factory) on the last `eval_weeks`
-    full weeks."""
+    full weeks.
+
+    With `completeness`, incompletely reported area-weeks are left out of both sides: of the
+    models' training labels (`fit_at`), and of the scoring, where a week is scored over the
+    cells of the areas that reported it completely, as if the city were those areas; weeks that
+    every area is still filling in are not evaluated."""
     started = time.perf_counter()
     located = with_cells(frame, resolution)
-    weeks = evaluation_weeks(frame, eval_weeks)
+    weeks = evaluation_weeks(frame, eval_weeks, completeness)
     first_day = frame["occurred_at"].min().normalize()
     if not weeks or weeks[0] - MIN_HISTORY_WEEKS * WEEK < first_day:
         raise LacrimeError(
@@ -82,6 +99,7 @@ def evaluate_hotspots(
             f"before the first of them; the data start on {first_day.date()}"
         )
     records: dict[str, list[dict]] = {name: [] for name in models}
+    left_out: dict[str, list[str]] = {}
     for target in weeks:
         forecasters = fit_at(
             located[located["occurred_at"] < target],
@@ -90,10 +108,15 @@ def evaluate_hotspots(
             resolution=resolution,
             share=share,
             max_train_weeks=max_train_weeks,
+            completeness=completeness,
         )
         in_week = located[located["occurred_at"].between(target, target + WEEK, inclusive="left")]
+        complete, in_week, left_out[target.date().isoformat()] = complete_part(
+            completeness, target, in_week
+        )
         for name, forecaster in forecasters.items():
-            records[name].append(_score_week(forecaster, in_week, share, allocations))
+            scored = _usable_part(forecaster, complete)
+            records[name].append(_score_week(scored, in_week, share, allocations))
     summaries = {name: _summary(rows, allocations) for name, rows in records.items()}
     ranking, default, verdict = _verdict(summaries)
     return HotspotEvaluation(
@@ -113,6 +136,33 @@ def evaluate_hotspots(
         allocation_table=summaries[default].allocation,
         allocation_modes=summaries[default].allocation_modes,
         seconds=round(time.perf_counter() - started, 2),
+        left_out_areas={week: areas for week, areas in left_out.items() if areas},
+    )
+
+
+def complete_part(
+    completeness: Completeness | None, target: pd.Timestamp, in_week: pd.DataFrame
+) -> tuple[list[str] | None, pd.DataFrame, list[str]]:
+    """The areas that reported the week from `target` completely (None when all did), the
+    week's reports in them, and the areas left out."""
+    if completeness is None or not completeness.gaps:
+        return None, in_week, []
+    areas = sorted(in_week["area_name"].unique())
+    gappy = completeness.incomplete_weeks(pd.DatetimeIndex([target]), areas).iloc[0]
+    if not gappy.any():
+        return None, in_week, []
+    complete = [a for a in areas if not gappy[a]]
+    return complete, in_week[in_week["area_name"].isin(complete)], [a for a in areas if gappy[a]]
+
+
+def _usable_part(forecaster: HotspotForecaster, areas: list[str] | None) -> HotspotForecaster:
+    """The forecaster restricted to the cells of `areas` (all of them when None)."""
+    if areas is None:
+        return forecaster
+    keep = forecaster.grid.cells["area_name"].isin(areas).to_numpy()
+    grid = Grid(resolution=forecaster.grid.resolution, cells=forecaster.grid.cells[keep])
+    return dataclasses.replace(
+        forecaster, grid=grid, risk=forecaster.risk[keep], recent=forecaster.recent[keep]
     )
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lacrime.calendar import WEEK
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
 from lacrime.hotspots.flagging import (
     DEFAULT_SHARE,
@@ -72,6 +73,9 @@ class HotspotForecaster:
     risk: np.ndarray
     recent: pd.DataFrame
     seconds: float = 0.0
+    # Areas whose reports of the 4 weeks before the forecast week are incomplete (the switch to
+    # NIBRS, reporting lag): their cells' risk rests on partial counts.
+    incomplete_areas: tuple[str, ...] = ()
 
     @property
     def window(self) -> tuple[date, date]:
@@ -93,6 +97,7 @@ class HotspotForecaster:
             "feature_names": list(self.model.feature_names),
             "resolution": self.grid.resolution,
             "trained_until": self.trained_until.isoformat(),
+            "incomplete_areas": list(self.incomplete_areas),
         }
         return forecast_table(
             self.risk, self.grid, self.recent, coverage=coverage, allocation=allocation, attrs=attrs
@@ -144,18 +149,27 @@ def fit_at(
     resolution: int,
     share: float = DEFAULT_SHARE,
     max_train_weeks: int = MAX_TRAIN_WEEKS,
+    completeness: Completeness | None = None,
 ) -> dict[str, HotspotForecaster]:
     """Each of `models` (name: factory, as `models.MODELS`) trained on the reports of `located`
     (a `panel.with_cells` frame) up to `as_of`, with its risk for every cell in the week after.
 
     The one place a hotspot model is trained: `fit_forecaster` calls it for the forecast that
     ships, and the rolling evaluation for each of its weeks, so what is evaluated is what is
-    served. Several models share one grid and panel, which are the costly part.
+    served. Several models share one grid and panel, which are the costly part. With
+    `completeness`, the weeks an area reported incompletely train nothing in that area.
     """
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = located[located["occurred_at"] < cutoff]
     grid = build_grid(history["cell"], history["area_name"], resolution)
-    panel = build_panel(history, grid, target_start=cutoff, share=share, weeks=max_train_weeks)
+    panel = build_panel(
+        history,
+        grid,
+        target_start=cutoff,
+        share=share,
+        weeks=max_train_weeks,
+        completeness=completeness,
+    )
     train, target = panel.training_rows(), panel.target_rows()
     recent = pd.DataFrame(
         {
@@ -177,8 +191,19 @@ def fit_at(
             risk=risk,
             recent=recent,
             seconds=time.perf_counter() - started,
+            incomplete_areas=_incomplete_areas(completeness, cutoff, grid),
         )
     return fitted
+
+
+def _incomplete_areas(
+    completeness: Completeness | None, target_start: pd.Timestamp, grid: Grid
+) -> tuple[str, ...]:
+    if completeness is None or not completeness.gaps:
+        return ()
+    starts = pd.DatetimeIndex([target_start - k * WEEK for k in range(4, 0, -1)])
+    gappy = completeness.incomplete_weeks(starts, sorted(set(grid.cells["area_name"])))
+    return tuple(str(area) for area in gappy.columns[gappy.any().to_numpy()])
 
 
 def fit_forecaster(
@@ -190,9 +215,10 @@ def fit_forecaster(
     share: float = DEFAULT_SHARE,
     horizon_days: int = HORIZON_DAYS,
     max_train_weeks: int = MAX_TRAIN_WEEKS,
+    completeness: Completeness | None = None,
 ) -> HotspotForecaster:
     """Train `model` (default DEFAULT_MODEL) on reports up to `as_of` and score the next week,
-    once the request is one the models were evaluated for."""
+    once the request is one the models were evaluated for (`completeness`: see `fit_at`)."""
     check_horizon(horizon_days)
     name = choose(model or DEFAULT_MODEL, MODELS, "hotspot model")
     resolution = checked_resolution(resolution)
@@ -205,6 +231,7 @@ def fit_forecaster(
         resolution=resolution,
         share=share,
         max_train_weeks=max_train_weeks,
+        completeness=completeness,
     )
     return fitted[name]
 
@@ -260,6 +287,7 @@ def forecast_hotspots(
     model: str | None = None,
     allocation: str = "citywide",
     resolution: int | None = None,
+    completeness: Completeness | None = None,
 ) -> pd.DataFrame:
     """Every grid cell with its risk, rank and flag for the 7 days after `as_of`.
 
@@ -270,7 +298,12 @@ def forecast_hotspots(
     """
     allocation = check_flagging(coverage, allocation)
     forecaster = fit_forecaster(
-        frame, as_of=as_of, model=model, resolution=resolution, horizon_days=horizon_days
+        frame,
+        as_of=as_of,
+        model=model,
+        resolution=resolution,
+        horizon_days=horizon_days,
+        completeness=completeness,
     )
     return forecaster.forecast(coverage=coverage, allocation=allocation)
 

@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from lacrime.calendar import WEEK
 from lacrime.data.categories import GROUPS
+from lacrime.data.completeness import Completeness
 from lacrime.hotspots.flagging import DEFAULT_SHARE, hotspot_labels
 from lacrime.hotspots.grid import COORD_DECIMALS, Grid, locate
 
@@ -61,15 +62,19 @@ def with_cells(frame: pd.DataFrame, resolution: int) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Panel:
-    """`rows`: index (week, cell); `count`, `hotspot` and FEATURES. The last week is the target."""
+    """`rows`: index (week, cell); `count`, `hotspot`, FEATURES and `complete` (False where the
+    cell's area reported the week incompletely). The last week is the target."""
 
     rows: pd.DataFrame
     target_start: pd.Timestamp
 
     def training_rows(self) -> pd.DataFrame:
-        """Weeks before the target that have at least one week of history to learn from."""
+        """Weeks before the target that have at least one week of history to learn from, and
+        whose counts are complete: an incompletely reported week would teach a drop in crime
+        that did not happen."""
         weeks = self.rows.index.get_level_values("week")
-        return self.rows[(weeks < self.target_start) & (self.rows["weeks_of_history"] > 0)]
+        usable = (weeks < self.target_start) & (self.rows["weeks_of_history"] > 0)
+        return self.rows[usable & self.rows["complete"].to_numpy()]
 
     def target_rows(self) -> pd.DataFrame:
         return self.rows.xs(self.target_start, level="week", drop_level=False)
@@ -88,12 +93,14 @@ def build_panel(
     target_start: pd.Timestamp,
     share: float = DEFAULT_SHARE,
     weeks: int | None = None,
+    completeness: Completeness | None = None,
 ) -> Panel:
     """The panel of `grid` cells for the weeks up to `target_start` (rows of the last `weeks`+1).
 
     `located` is a frame from `with_cells` at the grid's resolution. Reports of the target week
     give its count and label only; reports after it are ignored. All history counts towards
     lags, means, mix and density, even when only the last `weeks` are returned as rows.
+    `completeness` marks the weeks each cell's area reported incompletely (`complete` False).
     """
     starts = week_starts(located["occurred_at"].min(), target_start)
     if len(starts) < 2:
@@ -121,7 +128,21 @@ def build_panel(
         {name: values[first:].ravel() for name, values in columns.items()}, index=index
     )
     rows["hotspot"] = rows["hotspot"].astype("int8")
+    rows["complete"] = _complete(completeness, starts[first:], grid)
     return Panel(rows=rows, target_start=target_start)
+
+
+def _complete(
+    completeness: Completeness | None, starts: pd.DatetimeIndex, grid: Grid
+) -> np.ndarray:
+    """Per (week, cell), in the panel's order: whether the cell's area reported the week fully."""
+    if completeness is None or not completeness.gaps:
+        return np.ones(len(starts) * len(grid), dtype=bool)
+    areas = grid.cells["area_name"].to_numpy()
+    names = sorted(set(areas))
+    gappy = completeness.incomplete_weeks(starts, names)
+    column = pd.Index(names).get_indexer(areas)
+    return ~gappy.to_numpy()[:, column].ravel()
 
 
 def _shift(values: np.ndarray, k: int) -> np.ndarray:

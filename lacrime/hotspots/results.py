@@ -6,7 +6,7 @@ attributes. Tables whose columns depend on the data (one value per measure, per 
 mode) stay rows of a dict.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lacrime.hotspots.flagging import HEADLINE_COVERAGE, metric_key
 
@@ -116,6 +116,9 @@ class HotspotEvaluation:
     allocation_table: list[Row]
     allocation_modes: dict[str, AllocationSpread]
     seconds: float
+    # Per evaluation week (its Monday), the areas left out of its scoring because they reported
+    # it incompletely (after their switch to NIBRS, with no NIBRS data yet).
+    left_out_areas: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def default(self) -> ModelScores:

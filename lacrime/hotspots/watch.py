@@ -28,6 +28,7 @@ import pandas as pd
 
 from lacrime.calendar import WATCHES, WEEK, parse_watch, watch_codes, watch_hours
 from lacrime.data.clean import DEFAULT_TIMES
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
 from lacrime.hotspots.flagging import DEFAULT_SHARE
 from lacrime.hotspots.forecast import (
@@ -112,24 +113,47 @@ class WatchHistory:
 
     `all_day`: every report (default times included); `by_watch`: reports of known time in
     each watch (rows in WATCHES order); `last_week` and `last_4_weeks`: the same per watch
-    over the 7 and 28 days before the forecast week; `weeks`: the length of the history.
+    over the 7 and 28 days before the forecast week; `weeks`: per cell, the weeks its area
+    reported completely, which its counts are rates over.
     """
 
     grid: Grid
     as_of: date
     trained_until: pd.Timestamp
-    weeks: float
+    weeks: np.ndarray
     all_day: np.ndarray
     by_watch: np.ndarray
     last_week: np.ndarray
     last_4_weeks: np.ndarray
 
 
-def watch_history(located: pd.DataFrame, as_of: date, resolution: int) -> WatchHistory:
-    """The counts of the reports of `located` (a `with_watches` frame) up to `as_of`."""
+def watch_history(
+    located: pd.DataFrame,
+    as_of: date,
+    resolution: int,
+    completeness: Completeness | None = None,
+) -> WatchHistory:
+    """The counts of the reports of `located` (a `with_watches` frame) up to `as_of`.
+
+    With `completeness`, the days an area reported incompletely (the switch to NIBRS,
+    reporting lag) count neither in its counts nor in the weeks they are rates over, so a
+    drop in reports is never read as a drop in crime.
+    """
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = located[located["occurred_at"] < cutoff]
     grid = build_grid(history["cell"], history["area_name"], resolution)
+    first_day = history["occurred_at"].min().normalize()
+    areas = grid.cells["area_name"].to_numpy()
+    weeks = np.full(len(grid), (cutoff - first_day) / WEEK)
+    if completeness is not None and completeness.gaps:
+        days = pd.date_range(first_day, cutoff - pd.Timedelta(days=1), freq="D").to_numpy()
+        names = sorted(set(areas))
+        gappy = completeness.incomplete(np.repeat(names, len(days)), np.tile(days, len(names)))
+        complete = pd.Series((~gappy).reshape(len(names), len(days)).sum(axis=1) / 7, names)
+        weeks = complete.reindex(areas).to_numpy(dtype="float64")
+        history = history[
+            ~completeness.incomplete(history["area_name"].to_numpy(), history["occurred_at"])
+        ]
     cell = grid.position(history["cell"].to_numpy())
     watch = history["watch"].to_numpy().astype("int64")
     n, n_watches = len(grid), len(WATCHES)
@@ -141,12 +165,11 @@ def watch_history(located: pd.DataFrame, as_of: date, resolution: int) -> WatchH
         flat = np.bincount(watch[keep] * n + cell[keep], minlength=n_watches * n)
         return flat.reshape(n_watches, n).astype("float64")
 
-    first_day = history["occurred_at"].min().normalize()
     return WatchHistory(
         grid=grid,
         as_of=pd.Timestamp(as_of).date(),
-        trained_until=history["occurred_at"].max(),
-        weeks=(cutoff - first_day) / WEEK,
+        trained_until=located.loc[located["occurred_at"] < cutoff, "occurred_at"].max(),
+        weeks=weeks,
         all_day=np.bincount(cell, minlength=n).astype("float64"),
         by_watch=per_watch(None),
         last_week=per_watch(cutoff - WEEK),
@@ -186,7 +209,7 @@ def expected_reports(history: WatchHistory, model: WatchModel, watch: str) -> np
     total = known * own[w]  # with strength 0, the watch's own counts
     if model.spread_default_times:
         total = total + (history.all_day - known) * area[w]
-    return total / max(history.weeks, 1e-9)
+    return total / np.maximum(history.weeks, 1e-9)
 
 
 @dataclass
@@ -247,15 +270,17 @@ def fit_watch_at(
     *,
     resolution: int,
     watches: tuple[str, ...] = tuple(WATCHES),
+    completeness: Completeness | None = None,
 ) -> dict[str, dict[str, WatchForecaster]]:
     """Per watch, each of `models` fitted on the reports of `located` (a `with_watches`
     frame) up to `as_of`: watch -> model name -> forecaster.
 
     The one place a watch forecast is made: `fit_watch_forecaster` calls it for what is
-    served and the rolling evaluation for each of its weeks. The counts are shared by all.
+    served and the rolling evaluation for each of its weeks. The counts are shared by all;
+    `completeness`: see `watch_history`.
     """
     started = time.perf_counter()
-    history = watch_history(located, as_of, resolution)
+    history = watch_history(located, as_of, resolution, completeness)
     shared = time.perf_counter() - started
     fitted: dict[str, dict[str, WatchForecaster]] = {}
     for watch in watches:
@@ -287,6 +312,7 @@ def fit_watches(
     models: Mapping[str, str | None],
     resolution: int | None = None,
     located: pd.DataFrame | None = None,
+    completeness: Completeness | None = None,
 ) -> dict[str, WatchForecaster]:
     """The forecast of each watch in `models` (watch -> model name; None for the watch's
     entry in DEFAULT_WATCH_MODELS) for the week after `as_of`, trained on the reports of
@@ -310,6 +336,7 @@ def fit_watches(
         {name: WATCH_MODELS[name] for name in set(chosen.values())},
         resolution=resolution,
         watches=tuple(chosen),
+        completeness=completeness,
     )
     return {watch: fitted[watch][name] for watch, name in chosen.items()}
 
@@ -321,11 +348,18 @@ def fit_watch_forecaster(
     watch: str,
     model: str | None = None,
     resolution: int | None = None,
+    completeness: Completeness | None = None,
 ) -> WatchForecaster:
     """`watch`'s forecast for the week after `as_of` by `model` (default: the watch's entry in
     DEFAULT_WATCH_MODELS), trained on the reports of `frame` up to that day."""
     watch = parse_watch(watch)
-    fitted = fit_watches(frame, as_of=as_of, models={watch: model}, resolution=resolution)
+    fitted = fit_watches(
+        frame,
+        as_of=as_of,
+        models={watch: model},
+        resolution=resolution,
+        completeness=completeness,
+    )
     return fitted[watch]
 
 
@@ -338,10 +372,16 @@ def forecast_watch(
     model: str | None = None,
     allocation: str = "citywide",
     resolution: int | None = None,
+    completeness: Completeness | None = None,
 ) -> pd.DataFrame:
     """Every grid cell with its expected reports (`risk`), rank and flag in `watch` for the 7
     days after `as_of`; the columns of `forecast.forecast_hotspots` plus `watch`."""
     forecaster = fit_watch_forecaster(
-        frame, as_of=as_of, watch=watch, model=model, resolution=resolution
+        frame,
+        as_of=as_of,
+        watch=watch,
+        model=model,
+        resolution=resolution,
+        completeness=completeness,
     )
     return forecaster.forecast(coverage=coverage, allocation=allocation)

@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from lacrime.calendar import WATCHES, WEEK
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError
-from lacrime.hotspots.evaluation import evaluation_weeks
+from lacrime.hotspots.evaluation import complete_part, evaluation_weeks
 from lacrime.hotspots.flagging import flag_cells, hit_metrics
 from lacrime.hotspots.forecast import MIN_HISTORY_WEEKS
-from lacrime.hotspots.grid import DEFAULT_RESOLUTION
+from lacrime.hotspots.grid import DEFAULT_RESOLUTION, Grid
 from lacrime.hotspots.results import Spread, WatchEvaluation, WatchScores
 from lacrime.hotspots.watch import (
     BASELINE,
@@ -39,11 +40,13 @@ MAX_EVAL_WEEKS = 26
 MEASURES = {"pai_5": ("pai", 0.05), "pai_1": ("pai", 0.01), "hit_rate_5": ("hit_rate", 0.05)}
 
 
-def available_weeks(frame: pd.DataFrame, limit: int = MAX_EVAL_WEEKS) -> list[pd.Timestamp]:
+def available_weeks(
+    frame: pd.DataFrame, limit: int = MAX_EVAL_WEEKS, completeness: Completeness | None = None
+) -> list[pd.Timestamp]:
     """Mondays of the full weeks of `frame` with two full weeks of reports before them, the
-    last `limit` of them."""
+    last `limit` of them, passing over weeks every area is still filling in."""
     first_day = frame["occurred_at"].min().normalize()
-    weeks = evaluation_weeks(frame, limit)
+    weeks = evaluation_weeks(frame, limit, completeness)
     return [w for w in weeks if w - MIN_HISTORY_WEEKS * WEEK >= first_day]
 
 
@@ -53,14 +56,18 @@ def evaluate_watches(
     resolution: int = DEFAULT_RESOLUTION,
     spread_default_times: bool = True,
     max_weeks: int = MAX_EVAL_WEEKS,
+    completeness: Completeness | None = None,
 ) -> WatchEvaluation:
     """Every watch model of WATCH_MODELS on every available week, per watch, and the choice.
 
     `spread_default_times=False` leaves default-time reports out of the shrunk models'
-    training instead of spreading them, to compare the two treatments.
+    training instead of spreading them, to compare the two treatments. With `completeness`,
+    incompletely reported area-weeks are left out as in the hotspot evaluation: of training
+    (see `watch.watch_history`) and of scoring, each week scored over the cells and reports
+    of the areas that reported it completely.
     """
     started = time.perf_counter()
-    weeks = available_weeks(frame, max_weeks)
+    weeks = available_weeks(frame, max_weeks, completeness)
     if not weeks:
         raise LacrimeError(
             "the watch evaluation needs a full week with two full weeks of reports before it; "
@@ -79,12 +86,15 @@ def evaluate_watches(
             (target - pd.Timedelta(days=1)).date(),
             models,
             resolution=resolution,
+            completeness=completeness,
         )
         in_week = located[located["occurred_at"].between(target, target + WEEK, inclusive="left")]
+        complete, in_week, _ = complete_part(completeness, target, in_week)
         for code, watch in enumerate(WATCHES):
             tested = in_week[in_week["watch"] == code]
             for name, forecaster in fitted[watch].items():
-                rows[watch][name].append(_score_week(forecaster, tested, target))
+                scored = _within(forecaster, complete)
+                rows[watch][name].append(_score_week(scored, tested, target))
     scores = {
         watch: {name: _scores(models[name], per[name], per[BASELINE]) for name in models}
         for watch, per in rows.items()
@@ -119,6 +129,17 @@ def _score_week(forecaster: WatchForecaster, tested: pd.DataFrame, target: pd.Ti
         flags = flag_cells(forecaster.expected, grid.cells, coverage)
         row[key] = hit_metrics(counts, flags, len(tested))[metric]
     return row
+
+
+def _within(forecaster: WatchForecaster, areas: list[str] | None) -> WatchForecaster:
+    """The forecaster restricted to the cells of `areas` (all of them when None)."""
+    if areas is None:
+        return forecaster
+    keep = forecaster.grid.cells["area_name"].isin(areas).to_numpy()
+    grid = Grid(resolution=forecaster.grid.resolution, cells=forecaster.grid.cells[keep])
+    return dataclasses.replace(
+        forecaster, grid=grid, expected=forecaster.expected[keep], recent=forecaster.recent[keep]
+    )
 
 
 def _with_spread(model: WatchModel, spread: bool) -> WatchModel:

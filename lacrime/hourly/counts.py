@@ -4,6 +4,12 @@ Every date from the first to the last day of the data has its 24 hours, quiet ho
 report included: a model that never sees a quiet hour overestimates every hour. LAPD records
 a crime whose time is unknown at 12:00 or 00:01; with default times left out, the part of
 those reports that is "unknown" is spread evenly over the 24 hours of its date.
+
+Days some areas report incompletely (`lacrime.data.completeness`: after an area's switch to NIBRS
+with no NIBRS data yet) are corrected rather than read as quiet: the complete areas' count is
+divided by their usual share of the crimes. Days too few areas report completely (under
+MIN_COVERED_SHARE of the crimes, as in the weeks reporting lag holds back everywhere) are left
+out, neither trained on nor scored.
 """
 
 import numpy as np
@@ -12,7 +18,11 @@ import pandas as pd
 from lacrime.calendar import SEASON_OF_MONTH, parse_season, parse_weekday
 from lacrime.data.categories import GROUPS
 from lacrime.data.clean import DEFAULT_TIMES
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
+
+# A day whose completely reported areas hold less than this share of the crimes is left out.
+MIN_COVERED_SHARE = 0.5
 
 
 def _check_frame(frame: pd.DataFrame) -> None:
@@ -106,14 +116,62 @@ def scoped_weights(
     return area, crime_group, hour_weights(scoped, shares)
 
 
-def count_table(weights: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
-    """The weights summed per date and hour over the whole span of `frame`, zeros included."""
+def count_table(
+    weights: pd.DataFrame, frame: pd.DataFrame, completeness: Completeness | None = None
+) -> pd.DataFrame:
+    """The weights summed per date and hour over the whole span of `frame`, zeros included.
+
+    `covered` is the share of the crimes that the day's completely reported areas usually hold
+    (1 without `completeness`); a day's counts are divided by it, and days under
+    MIN_COVERED_SHARE are left out (see `covered_weights`).
+    """
     days = frame["occurred_at"].dt.normalize()
     table = calendar_hours(pd.date_range(days.min(), days.max(), freq="D"))
+    table["covered"] = 1.0
+    if completeness is not None and completeness.gaps:
+        weights, covered = covered_weights(weights, completeness)
+        table["covered"] = table["date"].map(covered).fillna(1.0).to_numpy()
+        table = table[table["covered"] >= MIN_COVERED_SHARE]
     counts = weights.groupby(["date", "hour"])["weight"].sum().rename("count")
     table = table.join(counts, on=["date", "hour"])
-    table["count"] = table["count"].fillna(0.0)
-    return table
+    table["count"] = table["count"].fillna(0.0) / table["covered"]
+    return table.reset_index(drop=True)
+
+
+def covered_weights(
+    weights: pd.DataFrame, completeness: Completeness
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The weights of completely reported area-days, and each date's share of the crimes
+    those areas usually hold (1 on a day with no gap).
+
+    An area's usual share is measured on the dates every area reports completely, or, if there
+    are none, on all of its complete days.
+    """
+    incomplete = completeness.incomplete(
+        weights["area_name"].to_numpy(), weights["date"].to_numpy()
+    )
+    kept = weights[~incomplete]
+    by_area = whole_days(weights, completeness).groupby("area_name")["weight"].sum()
+    share = by_area / by_area.sum()
+    areas = share.index.to_numpy()
+    dates = pd.DatetimeIndex(np.unique(weights["date"].to_numpy()))
+    grid_dates = np.repeat(dates.to_numpy(), len(areas))
+    complete = ~completeness.incomplete(np.tile(areas, len(dates)), grid_dates)
+    covered = (complete.reshape(len(dates), len(areas)) * share.to_numpy()).sum(axis=1)
+    return kept, pd.Series(covered, index=dates)
+
+
+def whole_days(weights: pd.DataFrame, completeness: Completeness | None) -> pd.DataFrame:
+    """The weights of the dates on which every area reports completely, where shares of
+    areas and crime groups are measured; those of every complete area-day if no date is."""
+    if completeness is None or not completeness.gaps:
+        return weights
+    incomplete = completeness.incomplete(
+        weights["area_name"].to_numpy(), weights["date"].to_numpy()
+    )
+    gappy = pd.Series(incomplete).groupby(weights["date"].to_numpy()).any()
+    whole = weights[~weights["date"].map(gappy).to_numpy(dtype=bool)]
+    return whole if len(whole) else weights[~incomplete]
 
 
 def hourly_counts(
@@ -122,16 +180,18 @@ def hourly_counts(
     area: str | None = None,
     crime_group: str | None = None,
     exclude_default_times: bool = False,
+    completeness: Completeness | None = None,
 ) -> pd.DataFrame:
     """Crimes per calendar date x clock hour (date, hour, weekday, season, count).
 
     The span is the whole frame's even when filtering, so a quiet area's empty days count as
     zeros too. With `exclude_default_times`, the excess of reports at 12:00 or 00:01 is spread
     evenly over the 24 hours of their date (see `hour_weights`), so counts may be fractional
-    and daily totals unchanged.
+    and daily totals unchanged. With `completeness`, days some areas lack are corrected and days
+    most areas lack left out (see the module's docstring).
     """
     _, _, weights = scoped_weights(frame, area, crime_group, exclude_default_times)
-    return count_table(weights, frame)
+    return count_table(weights, frame, completeness)
 
 
 def observed_curve(
@@ -142,11 +202,16 @@ def observed_curve(
     area: str | None = None,
     crime_group: str | None = None,
     exclude_default_times: bool = False,
+    completeness: Completeness | None = None,
 ) -> pd.DataFrame:
     """Observed mean count per hour over the dates of that weekday and season (hour, observed,
     n_days); `observed` is NaN and `n_days` 0 when the data has no such date."""
     table = hourly_counts(
-        frame, area=area, crime_group=crime_group, exclude_default_times=exclude_default_times
+        frame,
+        area=area,
+        crime_group=crime_group,
+        exclude_default_times=exclude_default_times,
+        completeness=completeness,
     )
     return observed_from_counts(table, weekday=weekday, season=season)
 

@@ -10,13 +10,14 @@ The most recent weeks are also the least completely reported (crimes found or re
 are missing), so every model's `bias` (mean of expected minus observed) is reported too.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import mean_absolute_error, mean_poisson_deviance, r2_score
 
 from lacrime.calendar import WEEKDAYS, last_full_sunday
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError
 from lacrime.hourly.counts import hourly_counts
 from lacrime.hourly.forecast import fit_hourly
@@ -71,6 +72,10 @@ class HourlyEvaluation:
     default_model: str
     selection_rule: str
     by_hour: list[dict[str, float]]
+    # Days whose count was corrected for areas that reported them incompletely, and days left
+    # out of training and scoring because too few areas reported them completely.
+    corrected_days: list[str] = field(default_factory=list)
+    left_out_days: list[str] = field(default_factory=list)
 
     @property
     def default(self) -> HourlyScores:
@@ -81,17 +86,25 @@ def split_holdout(
     table: pd.DataFrame, holdout_weeks: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Training rows (every date before the held-out weeks), held-out rows (the last
-    `holdout_weeks` full Monday-Sunday weeks) and the dates after them, left out of both
-    because their week is not complete."""
+    `holdout_weeks` full Monday-Sunday weeks whose every day is in the table: a week left out
+    as incompletely reported is skipped) and the dates after them, left out of both."""
     if holdout_weeks < 1:
         raise LacrimeError(f"holdout_weeks must be at least 1, not {holdout_weeks}")
-    end = last_full_sunday(table["date"].max())
-    start = end - pd.Timedelta(days=7 * holdout_weeks - 1)
+    dates = pd.DatetimeIndex(table["date"].unique())
+    sunday = last_full_sunday(dates.max())
+    whole = []
+    while len(whole) < holdout_weeks and sunday - pd.Timedelta(days=6) >= dates.min():
+        week = pd.date_range(sunday - pd.Timedelta(days=6), sunday, freq="D")
+        if week.isin(dates).all():
+            whole.append(week[0])
+        sunday -= pd.Timedelta(days=7)
+    start = whole[-1] if whole else sunday + pd.Timedelta(days=1)
+    end = whole[0] + pd.Timedelta(days=6) if whole else start
     train = table[table["date"] < start]
-    if train["date"].nunique() < len(WEEKDAYS):
+    if len(whole) < holdout_weeks or train["date"].nunique() < len(WEEKDAYS):
         raise LacrimeError(
             f"too little data to hold out {holdout_weeks} week(s): "
-            f"{table['date'].nunique()} day(s) leave under one week to train on"
+            f"{table['date'].nunique()} complete day(s) leave under one week to train on"
         )
     holdout = table[(table["date"] >= start) & (table["date"] <= end)]
     after = sorted({d.date().isoformat() for d in table.loc[table["date"] > end, "date"]})
@@ -112,15 +125,20 @@ def evaluate_hourly(
     holdout_weeks: int = 2,
     exclude_default_times: bool = False,
     interval_level: float = INTERVAL_LEVEL,
+    completeness: Completeness | None = None,
 ) -> HourlyEvaluation:
-    """Metrics of every hourly model on the held-out weeks and the default choice."""
-    table = hourly_counts(frame, exclude_default_times=exclude_default_times)
+    """Metrics of every hourly model on the held-out weeks and the default choice; with
+    `completeness`, on corrected counts, incompletely reported days left out of both sides."""
+    table = hourly_counts(
+        frame, exclude_default_times=exclude_default_times, completeness=completeness
+    )
     train, holdout, after = split_holdout(table, holdout_weeks)
     bundle = fit_hourly(
         frame,
         exclude_default_times=exclude_default_times,
         interval_level=interval_level,
         before=holdout["date"].min(),
+        completeness=completeness,
     )
     observed = holdout["count"].to_numpy()
     scores: dict[str, HourlyScores] = {}
@@ -154,4 +172,14 @@ def evaluate_hourly(
         default_model=default,
         selection_rule=SELECTION_RULE,
         by_hour=per_hour.to_dict(orient="records"),
+        corrected_days=_days(table.loc[table["covered"] < 1, "date"]),
+        left_out_days=_days(
+            pd.date_range(frame["occurred_at"].min().normalize(), table["date"].max()).difference(
+                pd.DatetimeIndex(table["date"].unique())
+            )
+        ),
     )
+
+
+def _days(dates) -> list[str]:
+    return sorted({pd.Timestamp(d).date().isoformat() for d in dates})

@@ -19,8 +19,9 @@ import pandas as pd
 
 from lacrime.calendar import WEEKDAYS, parse_hour, parse_season, parse_weekday
 from lacrime.data.categories import GROUPS
+from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
-from lacrime.hourly.counts import count_table, scoped_weights
+from lacrime.hourly.counts import count_table, scoped_weights, whole_days
 from lacrime.hourly.models import (
     DEFAULT_MODEL,
     INPUT_FEATURES,
@@ -125,18 +126,22 @@ def fit_hourly(
     default_model: str = DEFAULT_MODEL,
     interval_level: float = INTERVAL_LEVEL,
     before: pd.Timestamp | None = None,
+    completeness: Completeness | None = None,
 ) -> HourlyBundle:
     """Fit every hourly model on `frame` (restricted to `area` / `crime_group` when given).
 
     With `before`, only the dates before it train: the evaluation holds out the weeks from it
     on and fits through this very function, so what it scores is what `lacrime train` ships.
+    With `completeness`, incompletely reported days are corrected or left out (see
+    `lacrime.hourly.counts`), and the areas' and groups' shares come from complete days.
     """
     default_model = choose(default_model, MODEL_NAMES, "model")
     area, crime_group, weights = scoped_weights(frame, area, crime_group, exclude_default_times)
-    table = count_table(weights, frame)
+    table = count_table(weights, frame, completeness)
     if before is not None:
         table = table[table["date"] < before]
         weights = weights[weights["date"] < before]
+    weights = whole_days(weights, completeness)
     if weights.empty:
         raise LacrimeError(
             f"no crimes of area {area!r} and crime group {crime_group!r} "

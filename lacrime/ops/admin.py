@@ -25,7 +25,8 @@ from lacrime.data.exclusions import (
     rules_for_selection,
     save_exclusions,
 )
-from lacrime.data.fetch import PORTAL_URL, download_path
+from lacrime.data.fetch import download_path
+from lacrime.data.sync import commit_staged, discard_staged
 from lacrime.errors import LacrimeError
 from lacrime.files import sha256_of
 from lacrime.ops import audit, jobs, registry, serving
@@ -97,6 +98,8 @@ class Preview:
     frame: pd.DataFrame
     manifest: dict
     job_id: str | None = None
+    # A download's NIBRS files, staged: each takes the place of the one it replaces on accept.
+    staged: dict[str, str] | None = None
 
     @property
     def report(self) -> dict:
@@ -131,13 +134,17 @@ def check_upload(gate: Gate, name: str, data: BinaryIO, *, max_bytes: int) -> Pr
 
 
 def check_download(gate: Gate, job: dict) -> Preview:
-    """Preview the file a finished download job fetched."""
-    with _audited(gate, "preview download", job.get("url", "")):
+    """Preview the files a finished download job brought up to date, as they would be ingested."""
+    with _audited(gate, "preview download", job.get("label", "")):
         if job.get("kind") != jobs.FETCH or job.get("state") != "done":
             raise LacrimeError("no finished download to preview")
-        path = Path(job["path"])
+        sources = [Path(p) for p in job["sources"]]
+        frame, manifest = prepare(sources, label=job["label"])
+        staged = job.get("staged") or {}
+        for entry, path in zip(manifest["sources"], sources, strict=True):
+            entry["path"] = str(Path(staged.get(str(path), str(path))).resolve())
         return Preview(
-            path, job["url"], None, *_prepare(path, job["url"], job["url"]), job["job_id"]
+            sources[0], job["label"], None, frame, manifest, job["job_id"], staged=staged
         )
 
 
@@ -154,6 +161,8 @@ def cancel(gate: Gate, preview: Preview) -> None:
     with _audited(gate, "cancel ingest", preview.name):
         if preview.keep_as is not None:
             preview.path.unlink(missing_ok=True)
+        if preview.staged:
+            discard_staged(preview.staged)
         if preview.job_id:
             jobs.update(preview.job_id, resolution="cancelled")
 
@@ -161,6 +170,8 @@ def cancel(gate: Gate, preview: Preview) -> None:
 def accept(gate: Gate, preview: Preview) -> dict:
     """Ingest a previewed file as the current dataset (atomic swap); return its manifest."""
     with _audited(gate, "ingest", preview.name) as note:
+        if preview.staged:
+            commit_staged(preview.staged)
         manifest = store(preview.frame, preview.manifest)
         if preview.keep_as is not None:
             os.replace(preview.path, preview.keep_as)
@@ -197,25 +208,27 @@ def start_training(gate: Gate) -> str:
         return job_id
 
 
-def start_reingest(gate: Gate, source: Path, label: str | None) -> str:
-    """Re-ingest the current dataset's source (to apply an edited exclusion list), then train."""
-    with _audited(gate, "re-ingest and retrain", str(source)) as note:
+def start_reingest(gate: Gate, sources: list[Path], label: str | None) -> str:
+    """Re-ingest the current dataset's sources (to apply an edited exclusion list), then train."""
+    names = ", ".join(map(str, sources))
+    with _audited(gate, "re-ingest and retrain", names) as note:
         note["outcome"] = "started"
         _refuse_second_training()
-        job_id = jobs.spawn(jobs.REINGEST, source=str(source), label=label)
-        note["detail"] = f"{source} (job {job_id})"
+        job_id = jobs.spawn(jobs.REINGEST, sources=[str(p) for p in sources], label=label)
+        note["detail"] = f"{names} (job {job_id})"
         return job_id
 
 
-def start_fetch(gate: Gate, url: str = PORTAL_URL) -> str:
-    """Start a download of the export from the portal in its own process; return the job id."""
-    with _audited(gate, "fetch", url) as note:
+def start_fetch(gate: Gate, base_url: str | None = None) -> str:
+    """Start bringing the data up to date from the portal (as `lacrime fetch` does) in its own
+    process; return the job id. Nothing in use changes until the admin accepts its preview."""
+    with _audited(gate, "fetch", base_url or "the portal of portal.toml") as note:
         note["outcome"] = "started"
         running = jobs.active_jobs(jobs.FETCH)
         if running:
             raise LacrimeError(f"a download is already running (job {running[0]['job_id']})")
-        job_id = jobs.spawn(jobs.FETCH, url=url, path=str(download_path()))
-        note["detail"] = f"{url} (job {job_id})"
+        job_id = jobs.spawn(jobs.FETCH, base_url=base_url)
+        note["detail"] = f"{base_url or 'portal.toml'} (job {job_id})"
         return job_id
 
 
@@ -268,21 +281,22 @@ def save_excluded_types(
         return saved
 
 
-def reingest_source(manifest: dict) -> tuple[Path, str | None] | None:
-    """The file the current dataset came from, if it is still on this server unchanged.
+def reingest_source(manifest: dict) -> tuple[list[Path], str | None] | None:
+    """The files the current dataset came from, if they are all still on this server unchanged,
+    and the label to give the new dataset (its source's address, for a download).
 
-    An upload or `lacrime ingest FILE` records the file's path; a download records the
-    portal's address, but the downloaded file is kept, so it is used if it is the same one.
+    An upload or `lacrime ingest` records each file's path; a download records the portal's
+    address, and its files are kept under data/downloads/ and used if they are the same ones.
     """
     source = manifest.get("source") or ""
-    path = Path(source)
-    if path.is_absolute() and path.is_file():
-        return path, None
-    download = download_path()
-    if (
-        source.startswith(("http://", "https://"))
-        and download.is_file()
-        and manifest.get("source_sha256") == sha256_of(download)
+    files = manifest.get("sources") or [{"path": source, "sha256": manifest.get("source_sha256")}]
+    paths = [Path(f["path"]) for f in files]
+    label = source if source.startswith(("http://", "https://")) else None
+    if all(p.is_absolute() and p.is_file() for p in paths) and all(
+        f.get("sha256") in (None, sha256_of(p)) for f, p in zip(files, paths, strict=True)
     ):
-        return download, source
+        return paths, label
+    download = download_path()
+    if label and download.is_file() and manifest.get("source_sha256") == sha256_of(download):
+        return [download], label
     return None

@@ -34,9 +34,9 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lacrime import paths
 from lacrime.errors import LacrimeError
 from lacrime.files import atomic_write
-from lacrime.paths import config_dir
 
 HASH_ENV = "LACRIME_ADMIN_PASSWORD_HASH"
 SECRET_KEY = "admin_password_hash"
@@ -102,7 +102,7 @@ def _parse(encoded: str, where: str = "the admin password hash") -> tuple:
 
 def secrets_file() -> Path:
     """Where `lacrime set-admin-password` stores the hash."""
-    return config_dir() / "secrets.toml"
+    return paths.secrets_file()
 
 
 def configured_hash(streamlit_secrets: Mapping | None = None) -> tuple[str, str] | None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from lacrime.data.dataset import has_dataset, ingest, read_manifest
 from lacrime.data.demo import write_demo_csv
+from lacrime.data.demo_nibrs import write_switch_demo
 from lacrime.errors import LacrimeError
 from lacrime.ops.registry import current_version_id
 from lacrime.ops.train import train
@@ -47,19 +48,29 @@ def install_demo(
     seed: int = DEMO_SEED,
     days: int = 365,
     progress: Callable[[str], None] = lambda _: None,
+    *,
+    nibrs: bool = False,
+    switch: str | None = None,
 ) -> dict:
-    """Generate the demo in the portal's CSV format and ingest it as the current dataset.
+    """Generate the demo in the portal's CSV format and ingest it as the current dataset;
+    with `nibrs`, as legacy reports until each area's switch day and NIBRS offences from it
+    (`demo_nibrs.write_switch_demo`), stitched like real data.
 
     Going through the real ingest (not writing Parquet directly) means the demo is validated,
-    cleaned and reported exactly like a real export.
+    cleaned, stitched and reported exactly like a real export.
     """
     data_dir().mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=data_dir(), prefix=".demo-") as tmp:
         progress(f"Generating {rows:,} synthetic reports in the portal's CSV format")
-        path = write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed, days=days)
+        label = f"synthetic demo (rows={rows}, seed={seed}, days={days}"
+        if nibrs:
+            paths = write_switch_demo(Path(tmp), rows, seed=seed, days=days, switch=switch)
+            label += f", NIBRS from {switch or 'the default switch day'})"
+        else:
+            paths = [write_demo_csv(Path(tmp) / "lapd_demo.csv", rows=rows, seed=seed, days=days)]
+            label += ")"
         progress("Validating, cleaning and storing them as the current dataset")
-        label = f"synthetic demo (rows={rows}, seed={seed}, days={days})"
-        return ingest(path, synthetic=True, label=label)
+        return ingest(paths, synthetic=True, label=label)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lacrime.data.dataset import ingest
-from lacrime.data.fetch import download
+from lacrime.data.sync import fetch_sources, load_portal
 from lacrime.errors import LacrimeError
 from lacrime.files import atomic_write
 from lacrime.ops import registry
@@ -39,7 +39,11 @@ REINGEST = "reingest and train"
 REINGEST_STEP = "re-ingesting the data with the new exclusion list"
 
 
-DOWNLOAD_STEP = "downloading the export from the portal"
+DOWNLOAD_STEP = "bringing the data up to date from the portal"
+
+
+# A download's progress is written to its status at most this often.
+PROGRESS_EVERY_S = 0.5
 
 
 RUNNING = ("starting", "running")
@@ -173,12 +177,6 @@ def _alive(status: dict) -> bool:
     return True
 
 
-def downloaded_bytes(job: dict) -> int:
-    """Bytes a running download has received so far: its partial file grows as they arrive."""
-    part = Path(job["path"] + ".part")
-    return part.stat().st_size if part.is_file() else 0
-
-
 def pending_version(job: dict | None) -> registry.ModelVersion | None:
     """The version a finished training produced, while it is neither promoted nor discarded."""
     if not job or job.get("kind") not in (TRAIN, REINGEST) or job.get("state") != "done":
@@ -233,13 +231,11 @@ def work(job_id: str) -> int:
 
     try:
         if job["kind"] == FETCH:
-            update(job_id, step=DOWNLOAD_STEP, step_number=1, step_count=1)
-            download(job["url"], Path(job["path"]), progress=False)
-            update(job_id, state="done", finished_at=_now())
+            _fetch(job_id, job)
             return 0
         if job["kind"] == REINGEST:
             progress(REINGEST_STEP)
-            manifest = ingest(Path(job["source"]), label=job.get("label"))
+            manifest = ingest([Path(p) for p in job["sources"]], label=job.get("label"))
             update(job_id, dataset_id=manifest["dataset_id"])
         version = train(progress, promote=False)
     except LacrimeError as exc:
@@ -264,6 +260,31 @@ def work(job_id: str) -> int:
     )
     print(f"{_now()} registered version {version.version}", flush=True)
     return 0
+
+
+def _fetch(job_id: str, job: dict) -> None:
+    """Bring the portal's files up to date (staged, nothing in use changes), reporting each
+    page in the job's status; the Admin page then previews them and the admin accepts or not."""
+    portal = load_portal(job.get("base_url"))
+    update(job_id, step=DOWNLOAD_STEP, step_number=1, step_count=1, detail="starting")
+    last = 0.0
+
+    def progress(text: str) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_S:
+            last = time.monotonic()
+            update(job_id, detail=text)
+
+    fetched = fetch_sources(portal, progress)
+    update(
+        job_id,
+        state="done",
+        finished_at=_now(),
+        detail=f"{fetched.added:,} new and {fetched.updated:,} changed offences",
+        sources=[str(p) for p in fetched.sources],
+        staged=fetched.staged,
+        label=portal.label,
+    )
 
 
 if __name__ == "__main__":

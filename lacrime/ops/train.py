@@ -13,6 +13,7 @@ from datetime import date
 import pandas as pd
 
 from lacrime.calendar import last_full_sunday
+from lacrime.data.completeness import Completeness
 from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions
 from lacrime.errors import LacrimeError
@@ -113,12 +114,17 @@ def train(
     frame = load_dataset()
     if frame.empty:
         raise LacrimeError("the current dataset has no rows; ingest a dataset first")
+    # Incompletely reported area-days (the switch to NIBRS, reporting lag): no model learns
+    # them as a drop in crime, and no evaluation scores against them.
+    completeness = Completeness.from_manifest(manifest)
     with registry.training_lock():
         registry.cleanup_incomplete()
         progress(STEPS[0])
         hourly_eval = {
-            HOURLY: evaluate_hourly(frame),
-            HOURLY_NO_DEFAULT_TIMES: evaluate_hourly(frame, exclude_default_times=True),
+            HOURLY: evaluate_hourly(frame, completeness=completeness),
+            HOURLY_NO_DEFAULT_TIMES: evaluate_hourly(
+                frame, exclude_default_times=True, completeness=completeness
+            ),
         }
         progress(STEPS[1])
         bundles = {
@@ -126,20 +132,24 @@ def train(
                 frame,
                 exclude_default_times=evaluation.exclude_default_times,
                 default_model=evaluation.default_model,
+                completeness=completeness,
             )
             for name, evaluation in hourly_eval.items()
         }
         progress(STEPS[2])
-        hotspot_eval = evaluate_hotspots(frame)
+        hotspot_eval = evaluate_hotspots(frame, completeness=completeness)
         progress(STEPS[3])
         forecaster = fit_forecaster(
             frame,
             as_of=latest_full_week_end(frame),
             model=hotspot_eval.default_model,
             resolution=hotspot_eval.resolution,
+            completeness=completeness,
         )
         progress(STEPS[4])
-        watch_eval = evaluate_watches(frame, resolution=hotspot_eval.resolution)
+        watch_eval = evaluate_watches(
+            frame, resolution=hotspot_eval.resolution, completeness=completeness
+        )
         progress(STEPS[5])
         record = _record(manifest, hourly_eval, bundles, hotspot_eval, forecaster, watch_eval)
         version = registry.write_version({**bundles, HOTSPOTS: forecaster}, to_json(record))
