@@ -211,7 +211,7 @@ def models_tab() -> None:
     current, _ = ui.model_version()
 
     st.subheader("Retrain")
-    job = admin.latest_job(admin.TRAIN, admin.REINGEST)
+    job = admin.latest_job(*admin.TRAININGS)
     running = bool(job and job["state"] in admin.RUNNING)
     if running:
         training_progress(job["job_id"])

@@ -35,6 +35,7 @@ from lacrime.ops.jobs import FETCH as FETCH
 from lacrime.ops.jobs import REINGEST as REINGEST
 from lacrime.ops.jobs import RUNNING as RUNNING
 from lacrime.ops.jobs import TRAIN as TRAIN
+from lacrime.ops.jobs import TRAININGS as TRAININGS
 from lacrime.ops.jobs import job_status as job_status
 from lacrime.ops.jobs import latest_job as latest_job
 from lacrime.ops.jobs import pending_version as pending_version

@@ -178,9 +178,13 @@ def _flags(frame: pd.DataFrame, history: History) -> dict:
     return flags
 
 
-def store(frame: pd.DataFrame, manifest: dict) -> dict:
-    """Write the dataset beside the current one, then swap the `current` link atomically;
-    return the manifest as stored, with the dataset's id and time of installation."""
+def store(frame: pd.DataFrame, manifest: dict, *, install: bool = True) -> dict:
+    """Write the dataset beside the current one, then (with `install`) swap the `current` link
+    atomically; return the manifest as stored, with the dataset's id and time of ingest.
+
+    Without `install` the dataset waits beside the one in use: `lacrime refresh` trains a
+    candidate on it and installs it (`install`) only with the candidate's promotion.
+    """
     now = datetime.now(UTC)
     manifest = {
         "dataset_id": f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
@@ -198,26 +202,41 @@ def store(frame: pd.DataFrame, manifest: dict) -> dict:
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=1, default=str))
             for name in (REPORTS_FILE, MANIFEST_FILE):
                 fsync(staging / name)
-            final = datasets / manifest["dataset_id"]
-            staging.rename(final)
-            link = root / f".current-{uuid.uuid4().hex[:6]}"
-            link.symlink_to(Path("datasets") / final.name)
-            os.replace(link, current_dir())
-            fsync(root)
+            staging.rename(datasets / manifest["dataset_id"])
+            fsync(datasets)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _prune(datasets, keep=final.name)
+        if install:
+            _switch(root, manifest["dataset_id"])
+        _prune(datasets, keep={manifest["dataset_id"], dataset_id()})
     return manifest
 
 
-def _prune(datasets: Path, keep: str) -> None:
-    """Remove half-written ingests and all but the newest few complete ones."""
+def install(dataset_id: str) -> dict:
+    """Make a stored dataset the one in use (one atomic rename); return its manifest."""
+    manifest = read_manifest(dataset_id)
+    root = data_dir()
+    with _lock(root):
+        _switch(root, dataset_id)
+    return manifest
+
+
+def _switch(root: Path, dataset_id: str) -> None:
+    link = root / f".current-{uuid.uuid4().hex[:6]}"
+    link.symlink_to(Path("datasets") / dataset_id)
+    os.replace(link, current_dir())
+    fsync(root)
+
+
+def _prune(datasets: Path, keep: set[str | None]) -> None:
+    """Remove half-written ingests and all but the newest few complete ones, never those in
+    `keep` (the one in use, and the one just written)."""
     for leftover in datasets.glob(".tmp-*"):
         shutil.rmtree(leftover, ignore_errors=True)
     complete = sorted(p for p in datasets.iterdir() if not p.name.startswith("."))
     for old in complete[:-KEEP_DATASETS]:
-        if old.name != keep:
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 

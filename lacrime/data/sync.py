@@ -30,7 +30,7 @@ from lacrime.data.fetch import download, get_page
 from lacrime.data.sources import legacy, nibrs
 from lacrime.data.sources.formats import open_file
 from lacrime.errors import LacrimeError, first_line
-from lacrime.files import atomic_write
+from lacrime.files import atomic_write, sha256_of
 from lacrime.paths import data_dir, home, secrets_file
 
 DEFAULT_FILE = Path(__file__).with_name("portal.toml")
@@ -182,6 +182,18 @@ def fetch_sources(portal: Portal, progress: Progress = lambda _: None) -> Fetche
     return fetched
 
 
+def up_to_date(fetched: Fetched) -> bool:
+    """Whether the dataset in use was made from exactly the files a fetch holds now: nothing
+    new came, and the files are the very ones it was built from (not files a fetch committed
+    whose dataset was then never installed, by a killed fetch or a refresh that kept the
+    version in use)."""
+    if fetched.changed or not has_dataset():
+        return False
+    held = [s.get("sha256") for s in read_manifest().get("sources", [])]
+    # By content, not path: a home restored from a backup elsewhere is still up to date.
+    return held == [sha256_of(p) for p in fetched.final_paths()]
+
+
 def fetch_and_install(portal: Portal, progress: Progress = lambda _: None) -> dict | None:
     """Fetch (`fetch_sources`), then validate, clean and stitch everything held and install it
     as the current dataset; the manifest, or None when nothing is new since the dataset in use
@@ -189,11 +201,9 @@ def fetch_and_install(portal: Portal, progress: Progress = lambda _: None) -> di
     were (pages already fetched are kept, for the next fetch to resume from)."""
     fetched = fetch_sources(portal, progress)
     final = [str(p.resolve()) for p in fetched.final_paths()]
-    if not fetched.changed and has_dataset():
-        current = read_manifest()
-        if [s["path"] for s in current.get("sources", [])] == final:
-            progress("Nothing new on the portal since the dataset in use was fetched")
-            return None
+    if up_to_date(fetched):
+        progress("Nothing new on the portal since the dataset in use was fetched")
+        return None
     progress("Validating, cleaning and stitching the legacy and NIBRS reports")
     try:
         frame, manifest = prepare(fetched.sources, label=portal.label)

@@ -53,6 +53,8 @@ class HourlyScores:
     dispersion: float
     params: dict[str, float]
     feature_names: list[str]
+    # MAE of each held-out week (Monday: MAE): its spread is how much MAE moves week to week.
+    mae_by_week: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,13 @@ def split_holdout(
     return train, holdout, after
 
 
+def _mae_by_week(dates: pd.Series, observed: np.ndarray, expected: np.ndarray) -> dict[str, float]:
+    """MAE per Monday-Sunday week of the held-out hours."""
+    monday = (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.date.astype("str")
+    errors = pd.Series(np.abs(expected - observed), index=dates.index)
+    return {week: float(mae) for week, mae in errors.groupby(monday.to_numpy()).mean().items()}
+
+
 def _span(table: pd.DataFrame) -> Span:
     return Span(
         start=table["date"].min().date().isoformat(),
@@ -157,6 +166,7 @@ def evaluate_hourly(
             dispersion=model.dispersion,
             params=model.params,
             feature_names=model.feature_names,
+            mae_by_week=_mae_by_week(holdout["date"], observed, expected),
         )
     default = min(scores, key=lambda name: scores[name].poisson_deviance)
     per_hour = by_hour.groupby("hour").mean().reset_index()

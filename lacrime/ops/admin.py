@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from lacrime.data.dataset import prepare, store
+from lacrime.data.dataset import dataset_id, install, prepare, read_manifest, store
 from lacrime.data.exclusions import (
     Exclusions,
     load_exclusions,
@@ -249,8 +249,16 @@ def _refuse_second_training() -> None:
 
 
 def promote(gate: Gate, version_id: str, job_id: str | None = None) -> None:
-    """Make a trained version the one users see (the registry verifies, then switches)."""
+    """Make a trained version the one users see (the registry verifies, then switches).
+
+    A candidate a refresh kept was trained on data not yet in use: promoting it installs that
+    dataset first, once the version is known to have been trained on it.
+    """
     with _audited(gate, "promote", version_id):
+        job = jobs.job_status(job_id) if job_id else {}
+        if job.get("kind") == jobs.REFRESH and job["dataset_id"] != dataset_id():
+            serving.check(version_id, read_manifest(job["dataset_id"]))
+            install(job["dataset_id"])
         serving.promote(version_id)
         if job_id:
             jobs.update(job_id, resolution="promoted")

@@ -28,33 +28,20 @@ from lacrime.ops.train import STEPS, train
 from lacrime.paths import home, logs_dir
 
 TRAIN = "train"
-
-
 FETCH = "fetch"
-
-
 REINGEST = "reingest and train"
-
-
+# A `lacrime refresh` whose candidate was kept for the Admin page (it runs in the CLI).
+REFRESH = "refresh"
 REINGEST_STEP = "re-ingesting the data with the new exclusion list"
-
-
 DOWNLOAD_STEP = "bringing the data up to date from the portal"
-
-
 # A download's progress is written to its status at most this often.
 PROGRESS_EVERY_S = 0.5
-
-
 RUNNING = ("starting", "running")
-
-
+# The jobs whose result is a model version to promote or discard.
+TRAININGS = (TRAIN, REINGEST, REFRESH)
 # A job whose worker never reported its PID within this long did not start.
 START_GRACE_S = 60.0
-
-
 KEEP_JOBS = 50
-
 
 # Workers started by this server process, so that their exit is noticed (and reaped) at once.
 _children: dict[str, subprocess.Popen] = {}
@@ -89,6 +76,28 @@ def spawn(kind: str, **spec: object) -> str:
             start_new_session=True,
             env={**os.environ, "LACRIME_HOME": str(home())},
         )
+    return job_id
+
+
+def record_done(kind: str, **spec: object) -> str:
+    """Record a job that ran in a process of its own (a `lacrime refresh`), finished, so that
+    the Admin page finds its result like a training's; return its id."""
+    job_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+    jobs_dir().mkdir(parents=True, exist_ok=True)
+    _prune_jobs(jobs_dir())
+    now = _now()
+    _write_status(
+        job_id,
+        {
+            "job_id": job_id,
+            "kind": kind,
+            "state": "done",
+            "created_at": now,
+            "created": time.time(),
+            "finished_at": now,
+            **spec,
+        },
+    )
     return job_id
 
 
@@ -179,7 +188,7 @@ def _alive(status: dict) -> bool:
 
 def pending_version(job: dict | None) -> registry.ModelVersion | None:
     """The version a finished training produced, while it is neither promoted nor discarded."""
-    if not job or job.get("kind") not in (TRAIN, REINGEST) or job.get("state") != "done":
+    if not job or job.get("kind") not in TRAININGS or job.get("state") != "done":
         return None
     version_id = job.get("version")
     if job.get("resolution") or not version_id or version_id == registry.current_version_id():

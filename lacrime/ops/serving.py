@@ -72,10 +72,11 @@ def mismatch(version: registry.ModelVersion, manifest: dict) -> str | None:
     )
 
 
-def check(version_id: str) -> registry.ModelVersion:
-    """The version, verified, once it is known to have been trained on the dataset in use."""
+def check(version_id: str, manifest: dict | None = None) -> registry.ModelVersion:
+    """The version, verified, once it is known to have been trained on the dataset of
+    `manifest` (by default the one in use)."""
     version = registry.open_version(version_id)
-    reason = mismatch(version, read_manifest())
+    reason = mismatch(version, manifest or read_manifest())
     if reason:
         raise LacrimeError(
             f"{reason}; nothing was changed: {RETRAIN}, or ingest that dataset's source again "

@@ -103,15 +103,19 @@ def latest_full_week_end(frame: pd.DataFrame) -> date:
 
 
 def train(
-    progress: Callable[[str], None] = lambda step: None, *, promote: bool = True
+    progress: Callable[[str], None] = lambda step: None,
+    *,
+    promote: bool = True,
+    dataset_id: str | None = None,
 ) -> registry.ModelVersion:
-    """Fit, evaluate and register every model on the current dataset; promote it unless told not.
+    """Fit, evaluate and register every model on the current dataset (or the stored one named,
+    which `lacrime refresh` trains a candidate on); promote it unless told not.
 
     Holds the registry's training lock throughout, so a second training waits or is told
     another one is running; what users see changes only at the final atomic promotion.
     """
-    manifest = read_manifest()
-    frame = load_dataset()
+    manifest = read_manifest(dataset_id)
+    frame = load_dataset(dataset_id=dataset_id)
     if frame.empty:
         raise LacrimeError("the current dataset has no rows; ingest a dataset first")
     # Incompletely reported area-days (the switch to NIBRS, reporting lag): no model learns
