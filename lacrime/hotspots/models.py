@@ -200,3 +200,17 @@ MODELS: dict[str, Callable[[], HotspotModel]] = {
     "kde": kernel_density,
 }
 DEFAULT_MODEL = "random_forest_smote"
+# What a user reads for each model: pages, exports' captions and the CLI's text output use these;
+# the code names stay in details views, JSON and shared links, where they must not change.
+LABELS: dict[str, str] = {
+    "random_forest_smote": "Random forest with SMOTE",
+    "knn": "Nearest neighbours",
+    "last_week": "Last week",
+    "all_history": "Past counts",
+    "kde": "Kernel density",
+}
+
+
+def label(name: str) -> str:
+    """The human name of hotspot model `name` (the code name itself if it has none)."""
+    return LABELS.get(name, name)

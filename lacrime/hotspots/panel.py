@@ -48,6 +48,28 @@ HISTORY_FEATURES: tuple[str, ...] = (
 KDE_FEATURE = "kde_past"
 CALENDAR_FEATURES: tuple[str, ...] = ("week_of_year", "month")
 FEATURES: tuple[str, ...] = (*HISTORY_FEATURES, *MIX_FEATURES, KDE_FEATURE, *CALENDAR_FEATURES)
+# What a user reads for each feature (pages and the CLI's text output; JSON keeps the code names).
+FEATURE_LABELS: dict[str, str] = {
+    **{f"lag_{k}": f"Reports {k} week{'s' if k > 1 else ''} before" for k in LAGS},
+    "last_4_weeks": "Reports in the last 4 weeks",
+    "mean_past": "Mean weekly reports, all past weeks",
+    "weeks_of_history": "Weeks of history",
+    "ring1_last_week": "Neighbouring cells' reports last week",
+    "ring1_last_4_weeks": "Neighbouring cells' reports, last 4 weeks",
+    "ring2_last_4_weeks": "Second ring of cells' reports, last 4 weeks",
+    **{
+        feature: f"Share of {group.lower()} in past reports"
+        for feature, group in zip(MIX_FEATURES, GROUPS, strict=True)
+    },
+    KDE_FEATURE: "Kernel density of past reports",
+    "week_of_year": "Week of the year",
+    "month": "Month",
+}
+
+
+def feature_label(name: str) -> str:
+    """The human name of hotspot feature `name` (the code name itself if it has none)."""
+    return FEATURE_LABELS.get(name, name)
 
 
 def with_cells(frame: pd.DataFrame, resolution: int) -> pd.DataFrame:
