@@ -46,13 +46,13 @@ def data_quality() -> None:
     frame = ui.reports()
     left, right = st.columns(2)
     with left:
-        st.altair_chart(charts.hour_chart(summaries.hour_profile(frame)))
+        st.plotly_chart(charts.hour_chart(summaries.hour_profile(frame)))
         st.caption(
             "Reports per hour of occurrence. Reports at exactly 12:00 or 00:01 are drawn apart, "
             "so the rest of the noon and midnight bars can be compared with their neighbours."
         )
     with right:
-        st.altair_chart(charts.minute_chart(summaries.minute_profile(frame)))
+        st.plotly_chart(charts.minute_chart(summaries.minute_profile(frame)))
         st.caption(
             "Reports per minute past the hour. Real times would spread evenly; the spikes at :00, "
             ":30, :15 and :45 are times rounded by whoever wrote the report."
@@ -74,7 +74,7 @@ def data_quality() -> None:
             icon=":material/warning:",
         )
         ui.show_table(weeks, percent=("Share of a typical week",))
-    st.altair_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
+    st.plotly_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
     st.caption(
         "Reports per full week of occurrence; flagged weeks in their own colour. An area's typical "
         "week is its median full week before the four most recent (of all full weeks, when there "
@@ -88,7 +88,7 @@ def data_quality() -> None:
     columns[0].metric("Median", f"{lag['median']:g} days", help="Half of the reports came faster.")
     columns[1].metric("90th percentile", f"{lag['p90']:g} days", help="9 in 10 came faster.")
     columns[2].metric("99th percentile", f"{lag['p99']:g} days", help="99 in 100 came faster.")
-    st.altair_chart(charts.lag_chart(summaries.lag_distribution(flags)))
+    st.plotly_chart(charts.lag_chart(summaries.lag_distribution(flags)))
     st.caption(
         "Days from the date a crime occurred (DATE OCC) to the date it was reported (Date Rptd). "
         "The longer the lag, the longer the most recent weeks keep growing after the data is "
@@ -128,7 +128,7 @@ def area_spread() -> None:
         st.warning("\n\n".join(lines), icon=":material/warning:")
     else:
         st.success("Every area gets between half and twice its share of crime in flags.")
-    st.altair_chart(charts.area_ratio_chart(spread, allocations))
+    st.plotly_chart(charts.area_ratio_chart(spread, allocations, forecaster.model.name))
     st.caption(
         "Per area, its share of the flagged cells divided by its share of the reports: 1 (the "
         "middle dashed line) is in proportion; the outer lines mark half and twice its share. "

@@ -102,7 +102,7 @@ for note in result.notes:
 st.subheader(f"A {season} {weekday}, hour by hour")
 counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
 day = hourly_view.day_table(bundle, counts, choices, kept_bundle=kept if leave_out else None)
-st.altair_chart(charts.hourly_curve_chart(day, hour, result.interval_level))
+st.plotly_chart(charts.hourly_curve_chart(day, hour, result.interval_level, result.model))
 days = int(day["n_days"].max())
 observed = (
     f"Circles: the observed count of each hour averaged over the {days} {season} "
@@ -129,7 +129,7 @@ st.download_button(
 )
 
 st.subheader(f"Every weekday of {season}")
-st.altair_chart(charts.weekday_chart(hourly_view.weekday_curves(bundle, choices), weekday))
+st.plotly_chart(charts.weekday_chart(hourly_view.weekday_curves(bundle, choices), weekday))
 scope = hourly_view.scope_label(choices.area, choices.crime_group)
 st.caption(f"The same forecast for each day of the week, {scope}; {weekday} drawn thick.")
 ui.exclusions_expander()

@@ -3,7 +3,7 @@ LAPD area. Everything shown is the evaluation record stored with the model versi
 
 import streamlit as st
 
-from lacrime.app import comparison, ui
+from lacrime.app import charts, comparison, comparison_gaps, ui
 from lacrime.app import comparison_charts as evaluation_charts
 
 ui.page_header(
@@ -23,6 +23,7 @@ hotspots = evaluation.hotspots
 default = hotspots.default_model
 kinds = hotspots.kinds()
 weeks = hotspots.eval_weeks
+default_label = comparison.label(default, "")
 
 
 def accuracy() -> None:
@@ -32,7 +33,8 @@ def accuracy() -> None:
         "a baseline (a plain rule)" if kinds[default] == "baseline" else "a machine-learning model"
     )
     st.success(
-        f"**The default hotspot model is {default}, {winner}.** {hotspots.verdict}",
+        f"**The default hotspot model is {default_label}, {winner}.** "
+        f"{comparison.in_words(hotspots.verdict)}",
         icon=":material/emoji_events:",
     )
     st.markdown(
@@ -42,13 +44,38 @@ def accuracy() -> None:
         "± standard deviation over those weeks. Cells are H3 hexagons (resolution "
         f"{hotspots.resolution}). How a cell-week is labelled: {hotspots.label_rule}."
     )
-    ui.show_table(comparison.models_table(hotspots))
+    forecaster = ui.stored_forecaster()
+    weights = (
+        comparison.feature_weights(forecaster.model) if forecaster.model.name == default else None
+    )
+    ui.show_table(comparison.models_table(hotspots, weights))
     st.caption(
         "Baselines are plain rules with no learning (last week's count, the long-run average, a "
         "smoothed density of past reports): a machine-learning model is only worth its cost if it "
-        "beats them."
+        "beats them. Features are listed "
+        + (
+            "by their weight in the default model, heaviest first."
+            if weights is not None
+            else "in the order each model reads them."
+        )
     )
+    if weights is not None:
+        with st.expander(f"What {default_label} weighs most", icon=":material/bar_chart:"):
+            st.plotly_chart(evaluation_charts.feature_chart(weights, default))
+            st.caption(
+                "Each feature's share of the forest's impurity decrease (mean decrease in "
+                "impurity, summing to 100%), in the model trained for the current forecast."
+            )
+    with st.expander("Details: code names", icon=":material/code:"):
+        st.caption("As `lacrime` commands, JSON output and shared links spell them.")
+        ui.show_table(comparison.code_names_table(hotspots))
+    hits()
+    per_week()
 
+
+def hits() -> None:
+    """How much crime the flagged cells held: the table and each model against the best
+    plain baseline."""
     st.subheader("How much crime the flagged cells held")
     ui.show_table(comparison.hit_table(hotspots))
     st.caption(
@@ -60,15 +87,24 @@ def accuracy() -> None:
         "**PEI\\***: crimes caught over the most that the same number of cells could have caught "
         "(100% = perfect hindsight)."
     )
-    st.altair_chart(
-        evaluation_charts.coverage_chart(comparison.coverage_curves(hotspots), default, kinds)
+    spread = comparison_gaps.gap_spread(hotspots)
+    st.plotly_chart(
+        evaluation_charts.coverage_gap_chart(
+            comparison_gaps.coverage_gaps(hotspots), spread, default, kinds
+        )
     )
     st.caption(
-        "The same measures when flagging from 0.5% to 20% of the area, averaged over the "
-        "evaluation weeks; dotted lines mark 1% and 5%. Baselines are dashed, the default model "
-        "thick."
+        "Each line: a model's measure minus that of the better plain baseline (Past counts or "
+        "Last week) at the same share of the area flagged, from 0.5% to 20%, averaged over the "
+        "evaluation weeks; above the dotted zero line it caught more. At 1% and 5% the bars run "
+        "from the worst week's difference to the best week's: where a bar crosses zero, the "
+        "model was not ahead every week. Baselines are dashed, the default model thick."
     )
+    st.markdown(comparison_gaps.margin_sentence(spread, default))
 
+
+def per_week() -> None:
+    """One measure, week by week, a line per model."""
     st.subheader("Week by week")
     measure = st.selectbox(
         "Measure",
@@ -76,7 +112,7 @@ def accuracy() -> None:
         format_func=comparison.WEEKLY_MEASURES.get,
         key="comparison_measure",
     )
-    st.altair_chart(
+    st.plotly_chart(
         evaluation_charts.per_week_chart(
             comparison.per_week(hotspots, measure),
             default,
@@ -99,7 +135,7 @@ def classes() -> None:
         "of the actual hotspots (or non-hotspots), the share flagged so. F1 combines the two. "
         "ROC-AUC and PR-AUC score the whole ranking, not just the top 5%: 0.5 ROC-AUC is chance."
     )
-    st.altair_chart(
+    st.plotly_chart(
         evaluation_charts.confusion_chart(comparison.confusion_matrices(hotspots), default)
     )
     st.caption(
@@ -108,7 +144,7 @@ def classes() -> None:
     )
     left, right = st.columns(2)
     with left:
-        st.altair_chart(
+        st.plotly_chart(
             evaluation_charts.roc_chart(comparison.roc_points(hotspots), default, kinds)
         )
         st.caption(
@@ -116,7 +152,7 @@ def classes() -> None:
             "of quiet cells wrongly flagged. Higher and further left is better."
         )
     with right:
-        st.altair_chart(
+        st.plotly_chart(
             evaluation_charts.pr_chart(
                 comparison.pr_points(hotspots), default, kinds, comparison.hotspot_share(hotspots)
             )
@@ -131,7 +167,7 @@ def cost_per_area() -> None:
     """What ranking city-wide rather than by area quota costs each LAPD area."""
     st.header("What ranking city-wide costs each area")
     modes = comparison.allocation_modes(hotspots)
-    st.altair_chart(evaluation_charts.allocation_chart(modes, default))
+    st.plotly_chart(evaluation_charts.allocation_chart(modes, default))
     st.caption(
         "Ranking city-wide flags the riskiest cells wherever they are; giving each area a quota "
         "by its share of the last 4 weeks' crimes spreads attention more evenly and usually "
@@ -149,12 +185,17 @@ def cost_per_area() -> None:
             f"Area ratios from {row.min_area_ratio:.2f} to {row.max_area_ratio:.2f} "
             f"(PAI at 5% {row.pai_5:.2f})."
         )
-    st.markdown(f"**Per LAPD area, default model {default}, 5% of the area flagged**")
-    ui.show_table(comparison.area_ratios(hotspots))
+    st.subheader(f"Per LAPD area, {default_label}, 5% of the area flagged")
+    allocations = {mode: comparison.ALLOCATIONS[mode] for mode in hotspots.allocations}
+    st.plotly_chart(charts.area_ratio_chart(comparison.area_shares(hotspots), allocations, default))
     st.caption(
-        "Ratio = the area's share of flagged cells divided by its share of the weeks' crimes: 1 "
-        "means attention in proportion to crime, above 1 more, below 1 less, 0 never flagged."
+        "Per area, over all evaluation weeks: its share of the flagged cells divided by its share "
+        "of the weeks' crimes. 1 (the middle dashed line) means attention in proportion to crime, "
+        "above 1 more, below 1 less, 0 never flagged; the outer lines mark half and twice. Areas "
+        "with the most crime on top; city-wide solid, proportional hatched."
     )
+    with st.expander("The same as a table", icon=":material/table:"):
+        ui.show_table(comparison.area_ratios(hotspots))
 
 
 def hourly_models() -> None:
@@ -165,10 +206,10 @@ def hourly_models() -> None:
         st.subheader(heading)
         st.markdown(
             f"{comparison.holdout_sentence(result)} The default is the model with the "
-            f"{result.selection_rule}: **{result.default_model}**."
+            f"{result.selection_rule}: **{comparison.hourly_label(result.default_model, '')}**."
         )
         ui.show_table(comparison.hourly_table(result))
-        st.altair_chart(
+        st.plotly_chart(
             evaluation_charts.hourly_fit_chart(comparison.hourly_fit(result), result.default_model)
         )
         st.caption(

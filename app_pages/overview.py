@@ -49,14 +49,14 @@ ui.show_model_version()
 st.header("Key figures")
 frame = ui.reports()
 st.subheader("Crimes per day")
-st.altair_chart(charts.daily_chart(summaries.daily_counts(frame)))
+st.plotly_chart(charts.daily_chart(summaries.daily_counts(frame)))
 st.caption(
     "Reports per day of occurrence (DATE OCC), after cleaning and exclusions, with a centred "
     "7-day mean. The last days undercount: reports of them are still coming in."
 )
 
 st.subheader("Weekly trend")
-st.altair_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
+st.plotly_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
 st.caption(
     "Reports per full Monday-to-Sunday week of occurrence; partial weeks at either end are "
     "left out. A recent week with under 85% of a typical week's reports is marked: reports "
@@ -66,13 +66,13 @@ st.caption(
 st.subheader("Top crime categories")
 left, right = st.columns([2, 3])
 with left:
-    st.altair_chart(charts.top_chart(summaries.top_counts(frame, "crime_group"), "crime group"))
+    st.plotly_chart(charts.top_chart(summaries.top_counts(frame, "crime_group"), "crime group"))
     st.caption(
         "Reports per crime group: LAPD's crime descriptions grouped into the families "
         "planners filter by."
     )
 with right:
-    st.altair_chart(
+    st.plotly_chart(
         charts.top_chart(summaries.top_counts(frame, "crm_cd_desc", 10), "crime description")
     )
     st.caption("The ten most reported crime descriptions (LAPD's `Crm Cd Desc`).")

@@ -1,34 +1,58 @@
 """Plain helpers shared by test files (fixtures live in conftest.py)."""
 
+import base64
 import json
-from dataclasses import dataclass
 
-import pandas as pd
-import pyarrow as pa
+import numpy as np
+import plotly.graph_objects as go
+from plotly.basedatatypes import BaseTraceType
 from streamlit.testing.v1 import AppTest
 
 ADMIN_PASSWORD = "a long admin password"
+# Streamlit's elements that draw a chart or a picture other than Plotly's and the pydeck map
+# (st.line_chart and the like, Altair and Vega-Lite: vega_lite_chart; st.pyplot: imgs;
+# components such as Bokeh: component_instance, iframe): no page may draw one.
+OTHER_CHARTS = (
+    "vega_lite_chart",
+    "graphviz_chart",
+    "imgs",
+    "echarts_chart",
+    "component_instance",
+    "bidi_component",
+    "iframe",
+)
 
 
-@dataclass
-class Chart:
-    """A Vega-Lite chart as the page sent it: its spec, and its tables in the order they came."""
+def _decoded(value: object) -> object:
+    """A figure's JSON with Plotly's packed arrays ({"dtype", "bdata"}) back as lists."""
+    if isinstance(value, dict):
+        if set(value) >= {"dtype", "bdata"}:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            if shape:
+                dims = [int(n) for n in str(shape).split(",")]
+                array = array.reshape(dims)
+            return array.tolist()
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
 
-    spec: dict
-    tables: list[pd.DataFrame]
 
-    @property
-    def data(self) -> pd.DataFrame:
-        """The chart's main table (the first; further ones hold marks such as reference lines)."""
-        return self.tables[0]
-
-
-def vega_charts(at: AppTest) -> list[Chart]:
-    """Each Vega-Lite chart on the page, its Arrow tables decoded."""
+def plotly_charts(at: AppTest) -> list[go.Figure]:
+    """Each Plotly chart on the page, as the figure the page sent."""
     return [
-        Chart(
-            json.loads(chart.proto.spec),
-            [pa.ipc.open_stream(table.data.data).read_pandas() for table in chart.proto.datasets],
-        )
-        for chart in at.get("vega_lite_chart")
+        go.Figure(_decoded(json.loads(chart.proto.spec)), skip_invalid=True)
+        for chart in at.get("plotly_chart")
     ]
+
+
+def trace(figure: go.Figure, name: str) -> BaseTraceType:
+    """The one trace of `figure` named `name` (its legend entry)."""
+    [found] = [t for t in figure.data if t.name == name]
+    return found
+
+
+def values(sequence: object) -> list:
+    """A trace's x or y as a plain list (Plotly keeps tuples or numpy arrays)."""
+    return [] if sequence is None else list(np.asarray(sequence).tolist())

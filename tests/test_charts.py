@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from support import trace, values
 
-from lacrime.app import charts, summaries
+from lacrime.app import charts, palette, summaries
 from lacrime.data.clean import LAG_BUCKETS, clean, weekly_counts
 from lacrime.data.demo import write_demo_csv
 from lacrime.data.exclusions import load_exclusions
@@ -45,13 +46,15 @@ def test_daily_counts_cover_every_day_and_sum_to_rows(cleaned: tuple) -> None:
     one_day = daily.index[len(daily) // 2]
     assert daily[one_day] == (frame["occurred_at"].dt.normalize() == one_day).sum()
 
-    drawn = charts.daily_chart(daily).data
-    assert drawn["reports per day"].tolist() == daily.tolist()
-    assert drawn["day"].tolist() == daily.index.tolist()
-    mean = drawn[f"{charts.ROLLING_DAYS}-day mean"]
+    figure = charts.daily_chart(daily)
+    per_day = trace(figure, "reports per day")
+    assert values(per_day.y) == daily.tolist()
+    assert pd.to_datetime(values(per_day.x)).tolist() == daily.index.tolist()
+    mean = pd.Series(values(trace(figure, f"{charts.ROLLING_DAYS}-day mean").y), dtype=float)
     middle = len(daily) // 2
     assert mean[middle] == pytest.approx(daily.iloc[middle - 3 : middle + 4].mean())
     assert mean.iloc[:3].isna().all()
+    assert "reports" in per_day.hovertemplate
 
 
 def test_weekly_trend_marks_the_flagged_weeks(cleaned: tuple) -> None:
@@ -64,10 +67,11 @@ def test_weekly_trend_marks_the_flagged_weeks(cleaned: tuple) -> None:
     marked = set(weekly.loc[weekly["incomplete"], "week_start"].dt.date.astype(str))
     assert marked == flagged
 
-    drawn = charts.weekly_chart(weekly).data
-    assert drawn["reports"].sum() == weeks.sum()
-    incomplete = drawn[drawn["week"].str.contains("still coming in")]
-    assert set(incomplete["week_start"].dt.date.astype(str)) == flagged
+    figure = charts.weekly_chart(weekly)
+    assert sum(sum(values(bars.y)) for bars in figure.data) == weeks.sum()
+    incomplete = trace(figure, "full week, reports probably still coming in")
+    assert {str(pd.Timestamp(x).date()) for x in values(incomplete.x)} == flagged
+    assert incomplete.marker.color == palette.FLAGGED
 
 
 def test_weekly_trend_on_a_week_known_to_be_incomplete() -> None:
@@ -90,12 +94,13 @@ def test_top_counts_and_chart(cleaned: tuple) -> None:
     assert top.is_monotonic_decreasing
     assert top.iloc[0] == frame["crm_cd_desc"].value_counts().max()
 
-    drawn = charts.top_chart(top, "crime description").data
-    assert drawn["reports"].tolist() == top.tolist()
-    assert drawn["name"].tolist() == top.index.tolist()
-    for label, name in zip(drawn["label"], top.index, strict=True):
-        assert label.replace("\n", " ") == name
-        assert all(len(line) <= charts.LABEL_WIDTH or " " not in line for line in label.split("\n"))
+    (bars,) = charts.top_chart(top, "crime description").data
+    assert values(bars.x) == top.tolist()
+    assert list(bars.customdata) == top.index.tolist()
+    for label, name in zip(bars.y, top.index, strict=True):
+        assert label.replace("<br>", " ") == name
+        lines = label.split("<br>")
+        assert all(len(line) <= charts.LABEL_WIDTH or " " not in line for line in lines)
 
 
 def test_hour_profile_separates_the_default_times(cleaned: tuple) -> None:
@@ -110,10 +115,12 @@ def test_hour_profile_separates_the_default_times(cleaned: tuple) -> None:
     assert default[0] / len(frame) == pytest.approx(flags["share_time_0001"], abs=1e-4)
     assert hours.loc[9, "other_time"] == (frame["time_occ"] // 100 == 9).sum()
 
-    drawn = charts.hour_chart(hours).data
-    assert drawn["reports"].sum() == len(frame)
-    noon = drawn[drawn["hour"] == 12].set_index("stack")["reports"]
-    assert noon.tolist() == [hours.loc[12, "other_time"], hours.loc[12, "default_time"]]
+    figure = charts.hour_chart(hours)
+    assert figure.layout.barmode == "stack"
+    assert sum(sum(values(bars.y)) for bars in figure.data) == len(frame)
+    noon = [dict(zip(values(bars.x), values(bars.y), strict=True))[12] for bars in figure.data]
+    assert noon == [hours.loc[12, "other_time"], hours.loc[12, "default_time"]]
+    assert figure.layout.xaxis.ticktext[6] == "12:00"
 
 
 def test_minute_profile_shows_the_whole_hour_share(cleaned: tuple) -> None:
@@ -122,9 +129,10 @@ def test_minute_profile_shows_the_whole_hour_share(cleaned: tuple) -> None:
     assert len(minutes) == 60
     assert minutes.sum() == len(frame)
     assert minutes[0] / len(frame) == pytest.approx(report["flags"]["share_whole_hour"], abs=1e-4)
-    chart = charts.minute_chart(minutes)
-    assert chart.data["reports"].tolist() == minutes.tolist()
-    assert chart.to_dict()["encoding"]["color"]["condition"]["value"] == charts.VERMILLION
+    (bars,) = charts.minute_chart(minutes).data
+    assert values(bars.y) == minutes.tolist()
+    assert bars.marker.color[0] == palette.FLAGGED
+    assert set(bars.marker.color[1:]) == {palette.REPORTS}
 
 
 def test_lag_distribution_keeps_bucket_order_and_shares(cleaned: tuple) -> None:
@@ -134,7 +142,9 @@ def test_lag_distribution_keeps_bucket_order_and_shares(cleaned: tuple) -> None:
     same_day = (frame["date_rptd"] == frame["occurred_at"].dt.normalize()).mean()
     assert lag.loc[0, "share"] == pytest.approx(same_day, abs=1e-4)
     assert lag["share"].sum() == pytest.approx(1, abs=1e-3)
-    assert charts.lag_chart(lag).data["share"].tolist() == lag["share"].tolist()
+    (bars,) = charts.lag_chart(lag).data
+    assert values(bars.y) == lag["share"].tolist()
+    assert list(bars.x) == lag["lag"].tolist()
 
 
 def test_cleaning_steps_account_for_every_row(cleaned: tuple) -> None:

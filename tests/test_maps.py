@@ -10,7 +10,7 @@ import pandas as pd
 import pydeck as pdk
 import pytest
 
-from lacrime.app import charts, maps
+from lacrime.app import charts, maps, palette
 from lacrime.app import hotspots as hotspot_views
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.forecast import fit_forecaster
@@ -183,12 +183,14 @@ def test_area_spread_compares_flag_shares_with_crime_shares() -> None:
     assert set(under["area_name"]) == {"B", "C"}
     lines = hotspot_views.imbalance_lines(spread, {"citywide": "City-wide", "proportional": "P"})
     assert len(lines) == 2 and "A (2.50×)" in lines[0] and "B (0.00×)" in lines[1]
-    chart = charts.area_ratio_chart(spread, {"citywide": "City-wide", "proportional": "P"})
-    drawn = chart.data.set_index("allocation")
-    assert drawn.index.unique().tolist() == ["City-wide", "P"]
-    assert drawn.loc["City-wide", "area"].tolist() == ["C", "A", "B"]
-    assert drawn.loc["P", "ratio"].tolist() == spread["proportional_ratio"].tolist()
-    assert chart.layer[0].to_dict()["encoding"]["y"]["sort"] == spread["area_name"].tolist()
+    modes = {"citywide": "City-wide", "proportional": "P"}
+    chart = charts.area_ratio_chart(spread, modes, "random_forest_smote")
+    assert [bars.name for bars in chart.data] == ["City-wide", "P"]
+    city, proportional = chart.data
+    assert list(city.y) == ["C", "A", "B"]  # in the table's order, top to bottom
+    assert chart.layout.yaxis.autorange == "reversed"
+    assert list(proportional.x) == spread["proportional_ratio"].tolist()
+    assert city.marker.color == palette.HOTSPOT_MODELS["random_forest_smote"]
 
 
 def _small_frame(first: date, last: date) -> pd.DataFrame:

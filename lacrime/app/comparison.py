@@ -4,11 +4,17 @@ Everything here comes from the version's `TrainingRecord` as training wrote it: 
 recomputes nothing, so what it shows is what chose the default models.
 """
 
+import re
+
 import pandas as pd
 
+from lacrime.hotspots import models as hotspot_models
 from lacrime.hotspots.flagging import ALLOCATIONS
+from lacrime.hotspots.models import HotspotModel
+from lacrime.hotspots.panel import feature_label
 from lacrime.hotspots.results import HotspotEvaluation, Spread
 from lacrime.hourly.evaluation import HourlyEvaluation
+from lacrime.hourly.models import MODELS as HOURLY_MODELS
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
 # The two hourly evaluations, by the field of `Evaluations` that holds each, with their titles.
@@ -18,6 +24,8 @@ HOURLY_VARIANTS: dict[str, str] = {
 }
 
 DEFAULT_MARK = " (default)"
+# Features named per model in the models table; the details list them all.
+SHOWN_FEATURES = 4
 KIND_LABELS = {"ml": "machine learning", "baseline": "baseline (plain rule)"}
 # (metric key in the evaluation, column heading), in the order the tables show them.
 HIT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -80,7 +88,24 @@ def model_order(evaluation: HotspotEvaluation) -> list[str]:
 
 
 def label(name: str, default: str) -> str:
-    return name + DEFAULT_MARK if name == default else name
+    """A hotspot model's human name, marked when it is the default."""
+    human = hotspot_models.label(name)
+    return human + DEFAULT_MARK if name == default else human
+
+
+def hourly_label(name: str, default: str) -> str:
+    """An hourly model's human name, marked when it is the default."""
+    spec = HOURLY_MODELS.get(name)
+    human = spec.label if spec else name
+    return human + DEFAULT_MARK if name == default else human
+
+
+def in_words(sentence: str) -> str:
+    """A stored sentence (the evaluation's verdict) with each model's code name replaced by
+    its human name."""
+    names = sorted(hotspot_models.LABELS, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
+    return pattern.sub(lambda match: hotspot_models.label(match.group(1)), sentence)
 
 
 def _metric_table(
@@ -95,8 +120,9 @@ def _metric_table(
     return pd.DataFrame(table)
 
 
-def models_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
-    """Each hotspot model, what kind it is and what it computes from, best first."""
+def models_table(evaluation: HotspotEvaluation, weights: pd.Series | None = None) -> pd.DataFrame:
+    """Each hotspot model, what kind it is and what it computes from, best first; features by
+    their human names, the heaviest first where `weights` (`feature_weights`) rank them."""
     models = evaluation.models
     order = model_order(evaluation)
     return pd.DataFrame(
@@ -104,9 +130,51 @@ def models_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
             "Model": [label(name, evaluation.default_model) for name in order],
             "Kind": [KIND_LABELS.get(models[n].kind, models[n].kind) for n in order],
             "What it is": [models[n].description for n in order],
-            "Computed from": [", ".join(models[n].feature_names) for n in order],
+            "Computed from": [
+                features_line(ranked(models[n].feature_names, weights)) for n in order
+            ],
         }
     )
+
+
+def features_line(features: list[str]) -> str:
+    """The first SHOWN_FEATURES features by their human names, and how many more there are."""
+    shown = ", ".join(map(feature_label, features[:SHOWN_FEATURES]))
+    more = len(features) - SHOWN_FEATURES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def code_names_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
+    """Each model's code name and its features' code names, as `lacrime` commands, JSON
+    output and shared links spell them."""
+    order = model_order(evaluation)
+    return pd.DataFrame(
+        {
+            "Model": [hotspot_models.label(name) for name in order],
+            "Code name": order,
+            "Features (code names)": [", ".join(evaluation.models[n].feature_names) for n in order],
+        }
+    )
+
+
+def ranked(features: list[str], weights: pd.Series | None) -> list[str]:
+    """Features heaviest first by `weights` (code name to weight); in their own order when
+    `weights` does not cover them all (a baseline reads its score column first)."""
+    if weights is None or not set(features) <= set(weights.index):
+        return list(features)
+    return sorted(features, key=lambda f: -weights[f])
+
+
+def feature_weights(model: HotspotModel) -> pd.Series | None:
+    """How much each feature weighs in a fitted model (a forest's mean decrease in impurity,
+    summing to 1), heaviest first; None for a model without such weights (nearest neighbours,
+    the baselines)."""
+    estimator = model.estimator
+    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    weights = getattr(last, "feature_importances_", None)
+    if weights is None:
+        return None
+    return pd.Series(weights, index=model.feature_names).sort_values(ascending=False)
 
 
 def hit_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
@@ -184,11 +252,17 @@ def allocation_modes(evaluation: HotspotEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def area_shares(evaluation: HotspotEvaluation) -> pd.DataFrame:
+    """The default model's per-area table as stored (area_name, crime_share, and per mode
+    `{mode}_flag_share` and `{mode}_ratio`), the areas with most crime first."""
+    table = pd.DataFrame(evaluation.allocation_table)
+    return table.sort_values("crime_share", ascending=False, ignore_index=True)
+
+
 def area_ratios(evaluation: HotspotEvaluation) -> pd.DataFrame:
     """Per LAPD area, for the default model: its share of the weeks' crimes, its share of the
-    flagged cells under each mode, and the ratio of the two (1 = in proportion)."""
-    table = pd.DataFrame(evaluation.allocation_table)
-    table = table.sort_values("crime_share", ascending=False, ignore_index=True)
+    flagged cells under each mode, and the ratio of the two (1 = in proportion), as text."""
+    table = area_shares(evaluation)
     out = pd.DataFrame(
         {
             "Area": table["area_name"],
@@ -207,7 +281,7 @@ def area_ratios(evaluation: HotspotEvaluation) -> pd.DataFrame:
 def hourly_table(evaluation: HourlyEvaluation) -> pd.DataFrame:
     """Each hourly model's errors on the held-out weeks, the default marked."""
     models = evaluation.models
-    table = {"Model": [label(name, evaluation.default_model) for name in models]}
+    table = {"Model": [hourly_label(name, evaluation.default_model) for name in models]}
     for key, heading in HOURLY_COLUMNS:
         percent = key == "coverage"
         table[heading] = [_number(getattr(models[name], key), percent=percent) for name in models]

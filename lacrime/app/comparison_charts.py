@@ -1,82 +1,39 @@
-"""Charts for the Model comparison page, as Vega-Lite specifications built with Altair from
-the tables in `lacrime.app.comparison` (why Vega-Lite, and the colour conventions:
-`lacrime.app.charts`).
+"""Charts for the Model comparison page, as Plotly figures built from the tables in
+`lacrime.app.comparison` (the common layout and colour conventions: `lacrime.app.charts`).
 
 Models are told apart the same way on every chart, so a reader learns it once: each model keeps
-its colour (from the sorted model names, whichever models a chart shows), the default model is
-drawn thick and labelled "(default)", baselines are dashed, and reference lines (chance, a
-random ranking, the 1% and 5% marks) are grey and dotted. Each chart's first table holds the
-stored evaluation values it draws, under the names `lacrime.app.comparison` gives them.
+its colour from `lacrime.app.palette` (the default, random forest, blue on every page), is
+named by its human name, the default drawn thick and marked "(default)", baselines dashed, and
+reference lines (chance, a random ranking, the best plain baseline) grey and dotted. Each
+model's values are one trace, named as its legend entry, drawn from the table it came from.
 """
 
-import json
-
-import altair as alt
 import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from lacrime.app.charts import BLACK, GREY, HOUR_AXIS, allocation_colours, colour, series_colours
-from lacrime.app.comparison import DEFAULT_MARK
+from lacrime.app import palette
+from lacrime.app.charts import ALLOCATION_PATTERNS, HOUR_AXIS, LEGEND, figure, hour_span
+from lacrime.app.comparison import hourly_label, label
+from lacrime.app.comparison_gaps import GAP_MEASURES
 from lacrime.hotspots.flagging import ALLOCATIONS
+from lacrime.hotspots.models import label as model_label
+from lacrime.hotspots.panel import feature_label
 
-SOLID, DASHED, DOTTED = [1, 0], [6, 4], [2, 3]
-# Share of the area flagged (x) and the measures against it (field, title, number format).
-COVERAGE_MEASURES = (
-    ("hit_rate", "Hit rate", ".0%"),
-    ("pai", "PAI", ".1f"),
-    ("pei_star", "PEI*", ".0%"),
-)
-COVERAGE_MARKS = (0.01, 0.05)
-# Matrices per row, each with its own column labels: five in one row leave their labels too
-# little room on the page.
+# How far apart the models' spread bars stand at one coverage (a share of the area).
+SPREAD_STEP = 0.0012
+REFERENCE = {"color": palette.CONTEXT, "dash": "dot", "width": 1.5}
+# Matrices per row: five in one row leave their labels too little room on the page.
 CONFUSION_COLUMNS = 3
 
 
-def _default_label(default: str) -> str:
-    """A Vega expression for a label (legend, axis or header) that adds "(default)" to the
-    default model's name, so the tables' model names stay the stored ones."""
-    marked = json.dumps(default + DEFAULT_MARK)
-    return f"datum.value === {json.dumps(default)} ? {marked} : datum.label"
-
-
-def _model_style(
-    models: list[str],
-    default: str,
-    kinds: dict[str, str],
-    *,
-    references: tuple[str, ...] = (),
-    corner: str | None = None,
-) -> dict[str, alt.FieldChannelMixin]:
-    """Colour, stroke width and dash encodings of the lines of a "model" field, in one legend
-    (`models` in its order, then the grey dotted `references`), on top or in a plot `corner`."""
-    model_colours = series_colours(sorted(kinds))
-    colours = {name: model_colours[name] for name in models} | dict.fromkeys(references, GREY)
-    legend = alt.Legend(
-        title=None,
-        labelLimit=400,
-        labelExpr=_default_label(default),
-        symbolType="stroke",
-        symbolSize=250,
-        orient=corner or "top",
-        **({"direction": "vertical", "fillColor": "#FFFFFFCC", "padding": 6} if corner else {}),
-    )
-    widths = {name: 4 if name == default else 2 for name in models}
-    dashes = {name: DASHED if kinds[name] == "baseline" else SOLID for name in models}
+def line_style(name: str, default: str, kind: str, colours: dict[str, str]) -> dict:
+    """A model's line: its colour, thick when it is the default, dashed when a baseline."""
     return {
-        "color": colour("model", colours).legend(legend),
-        "strokeWidth": _ordinal(alt.StrokeWidth, widths | dict.fromkeys(references, 1.5), legend),
-        "strokeDash": _ordinal(alt.StrokeDash, dashes | dict.fromkeys(references, DOTTED), legend),
+        "color": colours.get(name, palette.REPORTS),
+        "width": 4 if name == default else 2,
+        "dash": "dash" if kind == "baseline" else "solid",
     }
-
-
-def _ordinal(channel: type, values: dict, legend: alt.Legend) -> alt.FieldChannelMixin:
-    """A channel of the "model" field with a fixed value per model (an ordinal scale: Vega-Lite
-    would otherwise interpolate widths between the first and last)."""
-    return channel(
-        "model:O",
-        sort=list(values),
-        scale=alt.Scale(type="ordinal", domain=list(values), range=list(values.values())),
-        legend=legend,
-    )
 
 
 def _models(frame: pd.DataFrame) -> list[str]:
@@ -84,234 +41,286 @@ def _models(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["model"]))
 
 
-def coverage_chart(curves: pd.DataFrame, default: str, kinds: dict[str, str]) -> alt.HConcatChart:
-    """Hit rate, PAI and PEI* against the share of the area flagged, one line per model, the
-    1% and 5% marks the tables report drawn as dotted lines."""
-    style = _model_style(_models(curves), default, kinds)
-    marks = (
-        alt.Chart(pd.DataFrame({"coverage": COVERAGE_MARKS}))
-        .mark_rule(color=GREY, strokeDash=DOTTED, strokeWidth=1)
-        .encode(x="coverage:Q")
+def coverage_gap_chart(
+    gaps: pd.DataFrame, spread: pd.DataFrame, default: str, kinds: dict[str, str]
+) -> go.Figure:
+    """Each model's PAI, hit rate and PEI* minus the best plain baseline's at each share of the
+    area flagged (one panel each), so curves a few percent apart can be told apart; at 1% and
+    5%, bars from the worst to the best week's difference, so no margin is read into a line
+    that the week-to-week spread does not carry."""
+    titles = [title for _, title, _ in GAP_MEASURES]
+    fig = make_subplots(rows=1, cols=len(GAP_MEASURES), subplot_titles=titles)
+    for column, (measure, title, number) in enumerate(GAP_MEASURES, start=1):
+        shown = gaps[gaps["measure"] == measure]
+        weekly = spread[spread["measure"] == measure]
+        names = _models(shown)
+        for i, name in enumerate(names):
+            line = line_style(name, default, kinds[name], palette.HOTSPOT_MODELS)
+            curve = shown[shown["model"] == name]
+            fig.add_scatter(
+                x=curve["coverage"],
+                y=curve["difference"],
+                customdata=list(
+                    zip(curve["value"], curve["baseline"].map(model_label), strict=True)
+                ),
+                name=label(name, default),
+                legendgroup=label(name, default),
+                showlegend=column == 1,
+                line=line,
+                hovertemplate=f"{title} %{{customdata[0]:{number}}} at %{{x:.1%}} coverage: "
+                f"%{{y:+{number}}} against %{{customdata[1]}}"
+                f"<extra>{label(name, default)}</extra>",
+                row=1,
+                col=column,
+            )
+            weeks = weekly[weekly["model"] == name]
+            # Side by side at each coverage, so the bars of different models do not overlap.
+            nudge = (i - (len(names) - 1) / 2) * SPREAD_STEP
+            fig.add_trace(
+                _spread_trace(weeks, nudge, label(name, default), line["color"], title, number),
+                row=1,
+                col=column,
+            )
+        fig.add_hline(y=0, line=REFERENCE, row=1, col=column)
+        fig.update_yaxes(tickformat="+.2f" if measure == "pai" else "+.0%", row=1, col=column)
+    fig.update_xaxes(tickformat=".0%", title="share of the area flagged")
+    fig.update_yaxes(title="difference to the best plain baseline", row=1, col=1)
+    fig.update_layout(
+        height=440, margin={"l": 10, "r": 10, "t": 90, "b": 10}, legend=LEGEND | {"y": 1.14}
     )
-    panels = [
-        alt.layer(
-            alt.Chart(title=title, width=250, height=300)
-            .mark_line(clip=True)
-            .encode(
-                x=alt.X("coverage:Q", title="share of the area flagged").axis(format=".0%"),
-                y=alt.Y(f"{field}:Q", title=None).axis(format=number),
-                **style,
-                tooltip=[
-                    alt.Tooltip("model:N"),
-                    alt.Tooltip("coverage:Q", title="share of the area flagged", format=".1%"),
-                    alt.Tooltip(f"{field}:Q", title=title, format=number),
-                ],
-            ),
-            marks,
-        )
-        for field, title, number in COVERAGE_MEASURES
-    ]
-    return alt.hconcat(*panels, data=curves)
+    return fig
 
 
-def roc_chart(points: pd.DataFrame, default: str, kinds: dict[str, str]) -> alt.LayerChart:
+def _spread_trace(
+    weeks: pd.DataFrame, nudge: float, name: str, colour: str, title: str, number: str
+) -> go.Scatter:
+    """A model's weekly differences at the coverages measured every week: a point at the mean
+    and a bar from the worst week's to the best week's difference, `nudge` right of the
+    coverage."""
+    return go.Scatter(
+        x=weeks["coverage"] + nudge,
+        y=weeks["mean"],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": weeks["max"] - weeks["mean"],
+            "arrayminus": weeks["mean"] - weeks["min"],
+            "color": colour,
+            "thickness": 2,
+            "width": 5,
+        },
+        customdata=weeks[["min", "max", "weeks_above", "weeks", "coverage"]].to_numpy(),
+        mode="markers",
+        marker={"color": colour, "size": 7},
+        name=f"{name}, spread over the weeks",
+        legendgroup=name,
+        showlegend=False,
+        hovertemplate=f"{title} at %{{customdata[4]:.0%}} coverage, week by week: "
+        f"%{{customdata[0]:+{number}}} to %{{customdata[1]:+{number}}}, above in "
+        f"%{{customdata[2]}} of %{{customdata[3]}} weeks<extra>{name}</extra>",
+    )
+
+
+def roc_chart(points: pd.DataFrame, default: str, kinds: dict[str, str]) -> go.Figure:
     """Each model's ROC curve over the pooled evaluation weeks, against chance."""
-    return _curve_chart(
+    fig = _curve_chart(
         points,
         default,
         kinds,
-        x=alt.X("fpr:Q", title="false positive rate (quiet cells flagged)"),
-        y=alt.Y("tpr:Q", title="true positive rate (hotspots found)"),
-        reference=pd.DataFrame({"model": "chance", "fpr": [0.0, 1.0], "tpr": [0.0, 1.0]}),
-        corner="bottom-right",
-        tooltip=[
-            alt.Tooltip("model:N"),
-            alt.Tooltip("tpr:Q", title="hotspots found", format=".0%"),
-            alt.Tooltip("fpr:Q", title="false alarms", format=".1%"),
-        ],
+        ("fpr", "false positive rate (quiet cells flagged)"),
+        ("tpr", "true positive rate (hotspots found)"),
+        "%{y:.0%} of hotspots found, %{x:.1%} of quiet cells flagged",
     )
+    fig.add_scatter(x=[0, 1], y=[0, 1], name="chance", line=REFERENCE, hoverinfo="skip")
+    fig.update_layout(
+        legend={
+            "orientation": "v",
+            "x": 0.98,
+            "xanchor": "right",
+            "y": 0.02,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.8)",
+        }
+    )
+    return fig
 
 
-def pr_chart(
-    points: pd.DataFrame, default: str, kinds: dict[str, str], floor: float
-) -> alt.LayerChart:
+def pr_chart(points: pd.DataFrame, default: str, kinds: dict[str, str], floor: float) -> go.Figure:
     """Each model's precision-recall curve, against a random ranking's precision (`floor`)."""
-    return _curve_chart(
+    fig = _curve_chart(
         points,
         default,
         kinds,
-        x=alt.X("recall:Q", title="recall (hotspots found)"),
-        y=alt.Y("precision:Q", title="precision (flagged cells that were hotspots)"),
-        reference=pd.DataFrame(
-            {"model": "random ranking", "recall": [0.0, 1.0], "precision": [floor, floor]}
-        ),
-        corner="bottom-left",
-        tooltip=[
-            alt.Tooltip("model:N"),
-            alt.Tooltip("precision:Q", format=".0%"),
-            alt.Tooltip("recall:Q", format=".0%"),
-        ],
+        ("recall", "recall (hotspots found)"),
+        ("precision", "precision (flagged cells that were hotspots)"),
+        "%{y:.0%} of flagged cells were hotspots, %{x:.0%} of hotspots found",
     )
+    fig.add_scatter(
+        x=[0, 1], y=[floor, floor], name="random ranking", line=REFERENCE, hoverinfo="skip"
+    )
+    fig.update_layout(
+        legend={
+            "orientation": "v",
+            "x": 0.02,
+            "y": 0.02,
+            "yanchor": "bottom",
+            "bgcolor": "rgba(255,255,255,0.8)",
+        }
+    )
+    return fig
 
 
 def _curve_chart(
     points: pd.DataFrame,
     default: str,
     kinds: dict[str, str],
-    *,
-    x: alt.X,
-    y: alt.Y,
-    reference: pd.DataFrame,
-    corner: str,
-    tooltip: list[alt.Tooltip],
-) -> alt.LayerChart:
-    """Curves on percent axes from 0 to 1, drawn in the table's order (a curve can step back
-    along x), with the reference line in the legend, which sits in a corner curves leave empty."""
-    style = _model_style(
-        _models(points), default, kinds, references=(reference["model"][0],), corner=corner
-    )
-    unit = alt.Scale(domain=[0, 1])
-    encoding = {
-        "x": x.axis(format=".0%").scale(unit),
-        "y": y.axis(format=".0%").scale(unit),
-        **style,
-    }
-    curves = (
-        alt.Chart(height=420)
-        .transform_window(point="row_number()")
-        .mark_line()
-        .encode(**encoding, order="point:Q", tooltip=tooltip)
-    )
-    return alt.layer(curves, alt.Chart(reference).mark_line().encode(**encoding), data=points)
+    x: tuple[str, str],
+    y: tuple[str, str],
+    hover: str,
+) -> go.Figure:
+    """Curves on percent axes from 0 to 1, in the table's order (a curve can step back along x)."""
+    fig = figure(440, x[1], y[1])
+    for name in _models(points):
+        curve = points[points["model"] == name]
+        fig.add_scatter(
+            x=curve[x[0]],
+            y=curve[y[0]],
+            name=label(name, default),
+            line=line_style(name, default, kinds[name], palette.HOTSPOT_MODELS),
+            hovertemplate=f"{hover}<extra>{label(name, default)}</extra>",
+        )
+    fig.update_xaxes(tickformat=".0%", range=[0, 1])
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    return fig
 
 
-def confusion_chart(matrices: dict[str, pd.DataFrame], default: str) -> alt.FacetChart:
+def confusion_chart(matrices: dict[str, pd.DataFrame], default: str) -> go.Figure:
     """A small matrix per model: cell-weeks by actual and flagged class, shaded by the share
     of the actual class (so the hotspot row reads as recall whatever its size)."""
-    frames = []
-    for name, matrix in matrices.items():
+    rows = -(-len(matrices) // CONFUSION_COLUMNS)
+    fig = make_subplots(
+        rows=rows,
+        cols=CONFUSION_COLUMNS,
+        subplot_titles=[label(name, default) for name in matrices],
+        horizontal_spacing=0.08,
+        vertical_spacing=0.22,
+    )
+    for i, (name, matrix) in enumerate(matrices.items()):
         share = matrix.div(matrix.sum(axis=1).replace(0, 1), axis=0)
-        cells = pd.DataFrame({"count": matrix.stack(), "share": share.stack()}).reset_index()
-        frames.append(cells.assign(model=name))
-    frame = pd.concat(frames, ignore_index=True)
-    frame["text"] = [
-        f"{count:,}\n{share:.0%}"
-        for count, share in zip(frame["count"], frame["share"], strict=True)
-    ]
-    first = next(iter(matrices.values()))
-    base = alt.Chart(width=alt.Step(90), height=alt.Step(56)).encode(
-        x=alt.X(
-            "flagged:N",
-            sort=list(first.columns),
-            title="flagged as",
-        ).axis(labelAngle=0),
-        y=alt.Y("actual:N", sort=list(first.index), title="actual"),
-        tooltip=[
-            alt.Tooltip("model:N"),
-            alt.Tooltip("actual:N"),
-            alt.Tooltip("flagged:N"),
-            alt.Tooltip("count:Q", format=","),
-            alt.Tooltip("share:Q", title="share of the actual class", format=".0%"),
-        ],
-    )
-    cells = base.mark_rect().encode(
-        color=alt.Color("share:Q", scale=alt.Scale(scheme="blues", domain=[0, 1]), legend=None)
-    )
-    text = base.mark_text(lineBreak="\n", fontSize=13).encode(
-        text="text:N",
-        color=alt.condition(alt.datum.share > 0.5, alt.value("white"), alt.value(BLACK)),
-    )
-    return (
-        alt.layer(cells, text, data=frame)
-        .facet(
-            facet=alt.Facet(
-                "model:N",
-                sort=list(matrices),
-                header=alt.Header(title=None, labelExpr=_default_label(default), labelFontSize=13),
-            ),
-            columns=CONFUSION_COLUMNS,
-            spacing={"column": 24, "row": 28},
+        fig.add_heatmap(
+            z=share.to_numpy(),
+            x=list(matrix.columns),
+            y=list(matrix.index),
+            customdata=matrix.to_numpy(),
+            text=[
+                [f"{count:,}<br>{part:.0%}" for count, part in zip(counts, parts, strict=True)]
+                for counts, parts in zip(matrix.to_numpy(), share.to_numpy(), strict=True)
+            ],
+            texttemplate="%{text}",
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            name=label(name, default),
+            hovertemplate="actual %{y}, flagged as %{x}: %{customdata:,} cell-weeks, "
+            f"%{{z:.0%}} of the actual class<extra>{label(name, default)}</extra>",
+            row=i // CONFUSION_COLUMNS + 1,
+            col=i % CONFUSION_COLUMNS + 1,
         )
-        .resolve_axis(x="independent")
-    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title="actual", col=1)
+    for column in range(2, CONFUSION_COLUMNS + 1):
+        fig.update_yaxes(showticklabels=False, col=column)
+    fig.update_xaxes(title="flagged as", row=rows)
+    fig.update_layout(height=40 + 230 * rows, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
 
 
 def per_week_chart(
     weekly: pd.DataFrame, default: str, kinds: dict[str, str], measure: str
-) -> alt.Chart:
+) -> go.Figure:
     """One measure per evaluation week, a line per model, so the spread and the order of the
     models from week to week can be seen, not just their averages."""
-    return (
-        alt.Chart(weekly, height=360)
-        .mark_line(point=alt.OverlayMarkDef(size=70, filled=True))
-        .encode(
-            x=alt.X("week_start:O", title="evaluation week (starting Monday)").axis(labelAngle=0),
-            y=alt.Y("value:Q", title=measure).scale(zero=False),
-            **_model_style(_models(weekly), default, kinds),
-            tooltip=[
-                alt.Tooltip("model:N"),
-                alt.Tooltip("week_start:O", title="week of"),
-                alt.Tooltip("value:Q", title=measure, format=".2f"),
-            ],
+    fig = figure(380, "evaluation week (starting Monday)", measure)
+    for name in _models(weekly):
+        weeks = weekly[weekly["model"] == name]
+        fig.add_scatter(
+            x=weeks["week_start"],
+            y=weeks["value"],
+            mode="lines+markers",
+            name=label(name, default),
+            line=line_style(name, default, kinds[name], palette.HOTSPOT_MODELS),
+            marker={"size": 8},
+            hovertemplate=f"{measure} %{{y:.2f}} in the week of %{{x}}"
+            f"<extra>{label(name, default)}</extra>",
         )
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def allocation_chart(modes: pd.DataFrame, default: str) -> go.Figure:
+    """PAI at 5% of each model with cells ranked city-wide and with each area given a quota;
+    bars in the model's colour, the quota's hatched."""
+    fig = figure(380, None, "PAI at 5% of the area", barmode="group")
+    for (mode, allocation), pattern in zip(ALLOCATIONS.items(), ALLOCATION_PATTERNS, strict=True):
+        bars = modes[modes["mode"] == mode]
+        fig.add_bar(
+            x=[label(name, default) for name in bars["model"]],
+            y=bars["pai_5"],
+            name=allocation,
+            marker={
+                "color": [palette.HOTSPOT_MODELS.get(n, palette.REPORTS) for n in bars["model"]],
+                "pattern": {"shape": pattern},
+            },
+            texttemplate="%{y:.2f}",
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: PAI %{y:.2f} at 5% coverage<extra>" + allocation + "</extra>",
+        )
+    return fig
+
+
+def feature_chart(weights: pd.Series, model: str) -> go.Figure:
+    """Each feature's weight in `model` (`comparison.feature_weights`), heaviest on top, by its
+    human name, in the model's colour."""
+    fig = figure(60 + 28 * len(weights), "share of the impurity decrease", None, showlegend=False)
+    fig.add_bar(
+        x=weights.to_numpy(),
+        y=[feature_label(name) for name in weights.index],
+        orientation="h",
+        name=model_label(model),
+        marker_color=palette.HOTSPOT_MODELS.get(model, palette.REPORTS),
+        hovertemplate="%{y}: %{x:.1%} of the impurity decrease<extra></extra>",
     )
+    fig.update_xaxes(tickformat=".0%")
+    fig.update_yaxes(autorange="reversed")
+    return fig
 
 
-def allocation_chart(modes: pd.DataFrame, default: str) -> alt.LayerChart:
-    """PAI at 5% of each model with cells ranked city-wide and with each area given a quota."""
-    frame = modes.assign(allocation=modes["mode"].map(ALLOCATIONS))
-    base = alt.Chart(height=360).encode(
-        x=alt.X("model:N", sort=_models(modes), title="model").axis(
-            labelAngle=0, labelExpr=_default_label(default), labelLimit=300
-        ),
-        xOffset=alt.XOffset("allocation:N", sort=list(ALLOCATIONS.values())),
-        y=alt.Y("pai_5:Q", title="PAI at 5% of the area"),
-        tooltip=[
-            alt.Tooltip("model:N"),
-            alt.Tooltip("allocation:N"),
-            alt.Tooltip("pai_5:Q", title="PAI", format=".2f"),
-        ],
-    )
-    bars = base.mark_bar().encode(color=colour("allocation", allocation_colours(ALLOCATIONS)))
-    return alt.layer(
-        bars, base.mark_text(dy=-7).encode(text=alt.Text("pai_5:Q", format=".2f")), data=frame
-    )
-
-
-def hourly_fit_chart(fit: pd.DataFrame, default: str) -> alt.LayerChart:
+def hourly_fit_chart(fit: pd.DataFrame, default: str) -> go.Figure:
     """Mean observed count per hour of the held-out weeks against each model's mean forecast;
-    the plain rule the hourly models must beat, named "baseline", dashed like the hotspot ones."""
-    models = [c for c in fit.columns if c != "observed"]
-    kinds = {name: "baseline" if name == "baseline" else "model" for name in models}
-    hour = alt.X("hour:Q", title="hour of the day (start of the hour)", axis=HOUR_AXIS)
-    lines = (
-        alt.Chart(height=360)
-        .transform_fold(models, as_=["model", "expected"])
-        .mark_line()
-        .encode(
-            x=hour,
-            y=alt.Y("expected:Q", title="mean crimes in that hour"),
-            **_model_style(models, default, kinds),
-            tooltip=[
-                alt.Tooltip("hour:Q"),
-                alt.Tooltip("model:N"),
-                alt.Tooltip("expected:Q", title="forecast", format=".2f"),
-            ],
+    the plain rule the hourly models must beat, "baseline", dashed like the hotspot ones."""
+    fig = figure(380, "hour of the day (start of the hour)", "mean crimes in that hour")
+    spans = [hour_span(h) for h in fit.index]
+    for name in (c for c in fit.columns if c != "observed"):
+        kind = "baseline" if name == "baseline" else "model"
+        fig.add_scatter(
+            x=fit.index.to_numpy(),
+            y=fit[name].to_numpy(),
+            customdata=spans,
+            name=hourly_label(name, default),
+            line=line_style(name, default, kind, palette.HOURLY_MODELS),
+            hovertemplate="%{customdata}: %{y:.2f} crimes in that hour, mean forecast"
+            f"<extra>{hourly_label(name, default)}</extra>",
         )
+    fig.add_scatter(
+        x=fit.index.to_numpy(),
+        y=fit["observed"].to_numpy(),
+        customdata=spans,
+        mode="markers",
+        name="observed",
+        marker={"color": "white", "size": 8, "line": {"color": palette.REPORTS, "width": 2}},
+        hovertemplate="%{customdata}: %{y:.2f} crimes in that hour, observed mean<extra></extra>",
     )
-    observed = (
-        alt.Chart()
-        .transform_calculate(series="'observed'")
-        .mark_point(filled=False, color=BLACK, size=60, strokeWidth=2)
-        .encode(
-            x=hour,
-            y="observed:Q",
-            shape=alt.Shape(
-                "series:N",
-                scale=alt.Scale(domain=["observed"], range=["circle"]),
-                legend=alt.Legend(orient="top", title=None),
-            ),
-            tooltip=[alt.Tooltip("hour:Q"), alt.Tooltip("observed:Q", format=".2f")],
-        )
-    )
-    return alt.layer(lines, observed, data=fit.reset_index())
+    fig.update_xaxes(**HOUR_AXIS)
+    return fig
