@@ -3,18 +3,23 @@ evaluation record stored with the model version in use."""
 
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import Chart, vega_charts
+from support import plotly_charts, trace, values
 from test_app_hourly import APP, checked
 
-from lacrime.app import comparison, ui
-from lacrime.app.charts import GREY, series_colours
-from lacrime.hotspots.flagging import ALLOCATIONS
+from lacrime.app import comparison, palette, ui
+from lacrime.app.comparison_gaps import GAP_MEASURES, PLAIN_BASELINES
+from lacrime.hotspots.flagging import ALLOCATIONS, COVERAGES, metric_key
+from lacrime.hotspots.models import label as model_label
+from lacrime.hotspots.panel import FEATURE_LABELS, feature_label
+from lacrime.hourly.models import MODELS as HOURLY_MODELS
 from lacrime.ops import registry
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES, Evaluations, record_of
 
 PAGE = "app_pages/model_comparison.py"
+WEIGHTS_AXIS = "share of the impurity decrease"
 
 
 def open_page() -> AppTest:
@@ -41,66 +46,60 @@ def table_with(at: AppTest, column: str):
     return next(t.value for t in at.table if column in t.value.columns)
 
 
-def chart_with(at: AppTest, *columns: str) -> Chart:
-    """The one chart whose table has these columns."""
-    [chart] = [c for c in vega_charts(at) if set(columns) <= set(c.data.columns)]
-    return chart
+def figure_with(at: AppTest, test) -> go.Figure:
+    """The one chart on the page for which `test(figure)` holds."""
+    [figure] = [f for f in plotly_charts(at) if test(f)]
+    return figure
 
 
-def encodings(spec: dict | list) -> list[dict]:
-    """Every encoding in a spec, whatever its layers, panels or facets."""
-    parts = spec.values() if isinstance(spec, dict) else spec
-    found = [spec["encoding"]] if isinstance(spec, dict) and "encoding" in spec else []
-    return found + [e for part in parts if isinstance(part, dict | list) for e in encodings(part)]
+def titled(*titles: str):
+    """A test for a figure whose panels carry these titles."""
+    return lambda f: [a.text for a in f.layout.annotations][: len(titles)] == list(titles)
 
 
-def drawn(chart: Chart, model: str, columns: list[str]) -> dict[str, list]:
-    part = chart.data[chart.data["model"] == model]
-    return {column: part[column].tolist() for column in columns}
+def y_titled(title: str):
+    return lambda f: f.layout.yaxis.title.text == title
 
 
-def labels_default(expression: str, default: str) -> bool:
-    """Whether a label expression (legend, axis, header) turns the default's name into its
-    name marked "(default)"."""
-    return f'=== "{default}" ? "{default}{comparison.DEFAULT_MARK}"' in expression
-
-
-def dashed(pattern: list[float]) -> bool:
-    return any(pattern[1::2])
+def named(name: str, default: str) -> str:
+    """A model as the page names it: its human name, marked "(default)" for the default."""
+    return model_label(name) + (comparison.DEFAULT_MARK if name == default else "")
 
 
 def check_model_lines(
-    chart: Chart, models: list[str], default: str, kinds: dict[str, str], references=()
+    figure: go.Figure, models: list[str], default: str, kinds: dict[str, str], references=()
 ) -> None:
-    """The lines of `models`, in the legend in that order: each model in its colour from the
-    sorted model names (the same on every chart), the default thick and labelled "(default)",
-    baselines dashed, then the `references`, grey and dotted."""
-    lines = next(e for e in encodings(chart.spec) if e.get("color", {}).get("field") == "model")
-    style = {
-        channel: dict(
-            zip(lines[channel]["scale"]["domain"], lines[channel]["scale"]["range"], strict=True)
-        )
-        for channel in ("color", "strokeWidth", "strokeDash")
+    """The lines of `models` in that order, by human name, each in its colour from the palette
+    (the same on every chart), the default thick and marked "(default)", baselines dashed,
+    then the `references`, grey and dotted."""
+    lines = [t for t in figure.data if t.showlegend is not False]
+    assert [t.name for t in lines] == [named(m, default) for m in models] + list(references)
+    by_model = dict(zip(models, lines, strict=False))
+    assert {m: t.line.color for m, t in by_model.items()} == {
+        m: palette.HOTSPOT_MODELS[m] for m in models
     }
-    colours = series_colours(sorted(kinds))
-    assert list(style["color"]) == [*models, *references]
-    assert style["color"] == {m: colours[m] for m in models} | dict.fromkeys(references, GREY)
-    width = style["strokeWidth"]
-    assert width[default] > max(width[m] for m in style["color"] if m != default)
-    assert {m: dashed(style["strokeDash"][m]) for m in models} == {
+    width = {m: t.line.width for m, t in by_model.items()}
+    assert width[default] > max(w for m, w in width.items() if m != default)
+    assert {m: t.line.dash == "dash" for m, t in by_model.items()} == {
         m: kinds[m] == "baseline" for m in models
     }
-    assert all(dashed(style["strokeDash"][r]) for r in references)
-    assert labels_default(lines["color"]["legend"]["labelExpr"], default)
+    for line in lines[len(models) :]:
+        assert line.line.dash == "dot" and line.line.color == palette.CONTEXT
+
+
+def best_plain(models: dict, measure: str) -> list[float]:
+    """At each share of the area flagged, the best of the plain baselines' `measure`."""
+    plain = [models[b]["coverage_curve"][measure] for b in PLAIN_BASELINES if b in models]
+    return [max(point) for point in zip(*plain, strict=True)]
 
 
 def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
     at = open_page()
     hotspots = evaluation()["hotspots"]
     default = hotspots["default_model"]
-    assert any(hotspots["verdict"] in s.value for s in at.success)
+    assert any(comparison.in_words(hotspots["verdict"]) in s.value for s in at.success)
     kind = "a baseline" if hotspots["models"][default]["kind"] == "baseline" else "a machine"
-    assert any(f"is {default}, {kind}" in s.value for s in at.success)
+    assert any(f"is {model_label(default)}, {kind}" in s.value for s in at.success)
 
     hits = table_with(at, "PAI at 5%")
     shown = {
@@ -108,15 +107,15 @@ def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
         for name, cell in zip(hits["Model"], hits["PAI at 5%"], strict=True)
     }
     assert shown == {
-        name: pytest.approx(model["metrics"]["pai_5"]["mean"], abs=0.005)
+        model_label(name): pytest.approx(model["metrics"]["pai_5"]["mean"], abs=0.005)
         for name, model in hotspots["models"].items()
     }
     assert [n for n in hits["Model"] if n.endswith(comparison.DEFAULT_MARK)] == [
-        default + comparison.DEFAULT_MARK
+        named(default, default)
     ]
-    assert list(shown) == [row["model"] for row in hotspots["ranking"]]
+    assert list(shown) == [model_label(row["model"]) for row in hotspots["ranking"]]
     hit_rate = dict(zip(hits["Model"], hits["Hit rate at 5%"], strict=True))
-    assert comparison.parse_number(hit_rate[default + comparison.DEFAULT_MARK]) == pytest.approx(
+    assert comparison.parse_number(hit_rate[named(default, default)]) == pytest.approx(
         hotspots["models"][default]["metrics"]["hit_rate_5"]["mean"], abs=0.0005
     )
     classes = table_with(show(at, "Hotspots and the rest"), "ROC-AUC")
@@ -127,6 +126,34 @@ def test_hotspot_tables_are_the_stored_evaluation(home: Path) -> None:
     assert sorted(areas["Area"]) == sorted(r["area_name"] for r in hotspots["allocation_table"])
 
 
+def test_models_and_features_by_human_names(home: Path) -> None:
+    """The models table names models and features as a user reads them, the heaviest feature
+    of the default forest first; the code names are in the details table only."""
+    at = open_page()
+    hotspots = evaluation()["hotspots"]
+    default = hotspots["default_model"]
+    table = table_with(at, "Computed from")
+    text = " ".join(table["Computed from"]) + " ".join(table["Model"])
+    assert not any(code in text for code in FEATURE_LABELS if "_" in code)
+    assert not any(name in text for name in hotspots["models"] if "_" in name)
+    codes = table_with(at, "Code name")
+    assert codes["Code name"].tolist() == [row["model"] for row in hotspots["ranking"]]
+    for name, listed in zip(codes["Code name"], codes["Features (code names)"], strict=True):
+        assert listed == ", ".join(hotspots["models"][name]["feature_names"])
+    forecaster = ui.stored_forecaster()
+    weights = comparison.feature_weights(forecaster.model)
+    if weights is None:
+        assert not [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
+        return
+    bars = figure_with(at, lambda f: f.layout.xaxis.title.text == WEIGHTS_AXIS)
+    (weighed,) = bars.data
+    assert values(weighed.x) == pytest.approx(weights.tolist())
+    assert values(weighed.x) == sorted(values(weighed.x), reverse=True)
+    assert list(weighed.y) == [feature_label(f) for f in weights.index]
+    row = dict(zip(table["Model"], table["Computed from"], strict=True))[named(default, default)]
+    assert row.startswith(feature_label(weights.index[0]))
+
+
 def test_hotspot_charts_show_every_model(home: Path) -> None:
     at = open_page()
     hotspots = evaluation()["hotspots"]
@@ -134,84 +161,115 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
     models = hotspots["models"]
     kinds = {name: model["kind"] for name, model in models.items()}
     order = comparison.model_order(typed_evaluation().hotspots)
-    assert not any("fpr" in chart.data for chart in vega_charts(at))  # another tab's chart
+    assert not [f for f in plotly_charts(at) if "fpr" in str(f.layout.xaxis.title.text)]
 
-    coverage = chart_with(at, "coverage", "pai")
-    panels = coverage.spec["hconcat"]
-    assert [p["layer"][0]["title"] for p in panels] == ["Hit rate", "PAI", "PEI*"]
-    assert [p["layer"][0]["encoding"]["y"]["field"] for p in panels] == [
-        "hit_rate",
-        "pai",
-        "pei_star",
-    ]
-    check_model_lines(coverage, order, default, kinds)
-    for name in order:
-        curve = models[name]["coverage_curve"]
-        assert drawn(coverage, name, list(curve)) == curve
-    assert coverage.tables[1]["coverage"].tolist() == [0.01, 0.05]
+    titles = [title for _, title, _ in GAP_MEASURES]
+    gaps = figure_with(at, titled(*titles))
+    check_model_lines(gaps, order, default, kinds)
+    for axis, (measure, title, _) in enumerate(GAP_MEASURES, start=1):
+        in_panel = [t for t in gaps.data if t.xaxis == ("x" if axis == 1 else f"x{axis}")]
+        best = best_plain(models, measure)
+        for name in order:
+            curve = models[name]["coverage_curve"]
+            line = next(t for t in in_panel if t.name == named(name, default))
+            assert values(line.x) == curve["coverage"]
+            assert values(line.y) == pytest.approx(
+                [v - b for v, b in zip(curve[measure], best, strict=True)]
+            )
+            assert f"{title} " in line.hovertemplate and "coverage" in line.hovertemplate
+            spread = next(
+                t for t in in_panel if t.name == f"{named(name, default)}, spread over the weeks"
+            )
+            gaps_by_week = []
+            for coverage in COVERAGES:
+                key = metric_key(measure, coverage)
+                means = {b: models[b]["metrics"][key]["mean"] for b in PLAIN_BASELINES}
+                reference = max(means, key=means.get)
+                gaps_by_week.append(
+                    [
+                        w[key] - r[key]
+                        for w, r in zip(
+                            models[name]["per_week"], models[reference]["per_week"], strict=True
+                        )
+                    ]
+                )
+            bars = spread.error_y
+            assert values(spread.y) == pytest.approx([sum(g) / len(g) for g in gaps_by_week])
+            tops = [m + up for m, up in zip(values(spread.y), values(bars.array), strict=True)]
+            bottoms = [
+                m - down for m, down in zip(values(spread.y), values(bars.arrayminus), strict=True)
+            ]
+            assert tops == pytest.approx([max(g) for g in gaps_by_week])
+            assert bottoms == pytest.approx([min(g) for g in gaps_by_week])
+    markdown = " ".join(m.value for m in at.markdown)
+    assert f"At 5% of the area, {model_label(default)}" in markdown
 
-    weekly = chart_with(at, "week_start", "value")
+    weekly = figure_with(at, y_titled(comparison.WEEKLY_MEASURES["pai_5"]))
     check_model_lines(weekly, order, default, kinds)
     best = order[0]
-    assert drawn(weekly, best, ["week_start"])["week_start"] == hotspots["eval_weeks"]
-    pai = [w["pai_5"] for w in models[best]["per_week"]]
-    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(pai)
+    line = trace(weekly, named(best, default))
+    assert list(line.x) == hotspots["eval_weeks"]
+    assert values(line.y) == pytest.approx([w["pai_5"] for w in models[best]["per_week"]])
     at.selectbox(key="comparison_measure").set_value("roc_auc").run()
-    weekly = chart_with(checked(at), "week_start", "value")
+    weekly = figure_with(checked(at), y_titled("ROC-AUC"))
     auc = [w["roc_auc"] for w in models[best]["per_week"]]
-    assert drawn(weekly, best, ["value"])["value"] == pytest.approx(auc)
-    assert weekly.spec["encoding"]["y"]["title"] == "ROC-AUC"
+    assert values(trace(weekly, named(best, default)).y) == pytest.approx(auc)
 
     show(at, "Hotspots and the rest")
-    roc = chart_with(at, "fpr", "tpr")
+    roc = figure_with(at, lambda f: "false positive" in str(f.layout.xaxis.title.text))
     check_model_lines(roc, order, default, kinds, references=["chance"])
     for name in order:
-        assert drawn(roc, name, ["fpr", "tpr"]) == models[name]["roc_curve"]
-    chance = roc.tables[1]
-    assert set(chance["model"]) == {"chance"}
-    assert chance[["fpr", "tpr"]].to_numpy().tolist() == [[0, 0], [1, 1]]
+        line = trace(roc, named(name, default))
+        assert {"fpr": values(line.x), "tpr": values(line.y)} == models[name]["roc_curve"]
+    chance = trace(roc, "chance")
+    assert [values(chance.x), values(chance.y)] == [[0, 1], [0, 1]]
 
-    pr = chart_with(at, "recall", "precision")
+    pr = figure_with(at, lambda f: str(f.layout.xaxis.title.text).startswith("recall"))
     check_model_lines(pr, order, default, kinds, references=["random ranking"])
     for name in order:
-        assert drawn(pr, name, ["recall", "precision"]) == {
+        line = trace(pr, named(name, default))
+        assert {"recall": values(line.x), "precision": values(line.y)} == {
             key: models[name]["pr_curve"][key] for key in ("recall", "precision")
         }
-    floor = pr.tables[1]
-    assert set(floor["model"]) == {"random ranking"}
-    assert floor["recall"].tolist() == [0, 1]
+    floor = trace(pr, "random ranking")
     matrix = models[default]["confusion_matrix"]["matrix"]
     share = sum(matrix[0]) / sum(map(sum, matrix))
-    assert floor["precision"].tolist() == pytest.approx([share, share])
+    assert values(floor.x) == [0, 1]
+    assert values(floor.y) == pytest.approx([share, share])
     assert 0 < share < 0.5
 
-    confusion = chart_with(at, "actual", "flagged", "count")
-    assert list(dict.fromkeys(confusion.data["model"])) == order
-    assert labels_default(confusion.spec["facet"]["header"]["labelExpr"], default)
-    for name in order:
+    confusion = figure_with(at, lambda f: all(t.type == "heatmap" for t in f.data))
+    assert [t.name for t in confusion.data] == [named(n, default) for n in order]
+    for name, cells in zip(order, confusion.data, strict=True):
         stored = models[name]["confusion_matrix"]["matrix"]
-        cells = confusion.data[confusion.data["model"] == name]
-        assert cells["count"].tolist() == [count for row in stored for count in row]
+        assert values(cells.customdata) == stored
         shares = [count / sum(row) for row in stored for count in row]
-        assert cells["share"].tolist() == pytest.approx(shares)
-        assert [int(t.split("\n")[0].replace(",", "")) for t in cells["text"]] == [
-            count for row in stored for count in row
-        ]
+        assert [z for row in values(cells.z) for z in row] == pytest.approx(shares)
+        counts = [[int(t.split("<br>")[0].replace(",", "")) for t in row] for row in cells.text]
+        assert counts == stored
 
-    bars = chart_with(show(at, "Cost per area"), "mode", "pai_5")
-    citywide = bars.data[bars.data["allocation"] == ALLOCATIONS["citywide"]]
-    assert citywide["model"].tolist() == order
-    assert citywide["pai_5"].tolist() == [
-        models[n]["allocation_modes"]["citywide"]["pai_5"] for n in order
-    ]
-    assert labels_default(bars.spec["layer"][0]["encoding"]["x"]["axis"]["labelExpr"], default)
+    show(at, "Cost per area")
+    bars = figure_with(at, y_titled("PAI at 5% of the area"))
+    citywide = trace(bars, ALLOCATIONS["citywide"])
+    assert list(citywide.x) == [named(n, default) for n in order]
+    assert values(citywide.y) == pytest.approx(
+        [models[n]["allocation_modes"]["citywide"]["pai_5"] for n in order]
+    )
+    assert list(citywide.marker.color) == [palette.HOTSPOT_MODELS[n] for n in order]
+    areas = figure_with(at, lambda f: "share of crime" in str(f.layout.xaxis.title.text))
+    stored = sorted(hotspots["allocation_table"], key=lambda r: -r["crime_share"])
+    for mode in hotspots["allocations"]:
+        drawn = trace(areas, ALLOCATIONS[mode])
+        assert list(drawn.y) == [r["area_name"] for r in stored]
+        assert values(drawn.x) == pytest.approx([r[f"{mode}_ratio"] for r in stored], nan_ok=True)
+        assert drawn.marker.color == palette.HOTSPOT_MODELS[default]
 
 
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
     at = show(open_page(), "Hourly models")
     stored = evaluation()
     tables = [t.value for t in at.table if "MAE (crimes per hour)" in t.value.columns]
-    fits = [c for c in vega_charts(at) if "observed" in c.data.columns]
+    fits = [f for f in plotly_charts(at) if any(t.name == "observed" for t in f.data)]
     assert len(tables) == len(fits) == 2
     markdown = " ".join(m.value for m in at.markdown)
     for name, table, fit in zip((HOURLY, HOURLY_NO_DEFAULT_TIMES), tables, fits, strict=True):
@@ -220,14 +278,29 @@ def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -
             model.removesuffix(comparison.DEFAULT_MARK): float(value)
             for model, value in zip(table["Model"], table["MAE (crimes per hour)"], strict=True)
         }
-        assert mae == {m: pytest.approx(v["mae"], abs=0.005) for m, v in result["models"].items()}
+        assert mae == {
+            HOURLY_MODELS[m].label: pytest.approx(v["mae"], abs=0.005)
+            for m, v in result["models"].items()
+        }
         assert comparison.holdout_sentence(getattr(typed_evaluation(), name)) in markdown
         assert result["selection_rule"] in markdown
-        for column in ("observed", *result["models"]):
-            assert fit.data[column].tolist() == [row[column] for row in result["by_hour"]]
-        kinds = {m: "baseline" if m == "baseline" else "model" for m in result["models"]}
-        in_table_order = [m.removesuffix(comparison.DEFAULT_MARK) for m in table["Model"]]
-        check_model_lines(fit, in_table_order, result["default_model"], kinds)
+        assert f"**{HOURLY_MODELS[result['default_model']].label}**" in markdown
+        names = {
+            m: HOURLY_MODELS[m].label
+            + (comparison.DEFAULT_MARK if m == result["default_model"] else "")
+            for m in result["models"]
+        }
+        assert sorted(t.name for t in fit.data) == sorted([*table["Model"], "observed"])
+        for column, name in {"observed": "observed", **names}.items():
+            drawn = values(trace(fit, name).y)
+            assert drawn == pytest.approx([row[column] for row in result["by_hour"]])
+        lines = {m: trace(fit, n).line for m, n in names.items()}
+        assert {m: line.color for m, line in lines.items()} == {
+            m: palette.HOURLY_MODELS[m] for m in names
+        }
+        assert lines["baseline"].dash == "dash"
+        default = result["default_model"]
+        assert lines[default].width > max(ln.width for m, ln in lines.items() if m != default)
     assert stored[HOURLY]["holdout"]["start"] in markdown
 
 
@@ -236,5 +309,5 @@ def test_without_a_model_the_page_says_how_to_train(demo_home: Path, monkeypatch
     monkeypatch.setattr(ui, "model_version", lambda: (None, None))
     at = open_page()
     assert any("lacrime train" in m.value for m in at.markdown)
-    assert not at.get("vega_lite_chart")
+    assert not plotly_charts(at)
     assert not at.table

@@ -256,7 +256,7 @@ def area_shares(evaluation: HotspotEvaluation) -> pd.DataFrame:
     """The default model's per-area table as stored (area_name, crime_share, and per mode
     `{mode}_flag_share` and `{mode}_ratio`), the areas with most crime first."""
     table = pd.DataFrame(evaluation.allocation_table)
-    return table.sort_values("crime_share", ascending=False, ignore_index=True)
+    return table.sort_values("crime_share", ascending=False, ignore_index=True, kind="stable")
 
 
 def area_ratios(evaluation: HotspotEvaluation) -> pd.DataFrame:
