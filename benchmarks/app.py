@@ -9,9 +9,13 @@ for the warm figure (server caches and browser cache warm, as for a returning us
 one control is changed for the re-render figure. "In-app" is the page reached from the
 sidebar in an open tab, as users move between pages. "Rendered" is the last frame painted
 once the script run has ended and the page has been still for QUIET_MS, timed on the page's
-own clock: charts are drawn after the script ends, so its end alone is too early. The plain
-baseline in the same run is a one-line Streamlit page (`st.title`) served and rendered the
-same way: the floor of any page. Targets (issue 4): warm under 2 s per page, a control
+own clock: charts are drawn after the script ends, so its end alone is too early.
+
+Two plain pages are served and rendered the same way in the same run: a one-line page
+(`st.title`), the floor of any page, and a page with one small Plotly chart, the floor of any
+page with a chart (Plotly's script alone is most of a chart page's load). Each chart page's
+warm load is also given as a ratio to the Plotly floor. Targets (issue 12): a chart page's warm
+new-tab load within 1.5x the Plotly floor, moving between pages in the app under 1 s, a control
 change re-rendered under 1 s.
 """
 
@@ -43,29 +47,46 @@ new MutationObserver(() => {
 }).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
 """
 
-# path, title, and the control a user would change first on that page (None: no control); on
-# pages with tabs, opening the tab with the most charts.
-PAGES: list[tuple[str, str, Callable | None]] = [
-    ("", "Overview", None),
+WARM_RATIO_TARGET = 1.5
+IN_APP_TARGET_S = 1.0
+CONTROL_TARGET_S = 1.0
+BASELINE = 'import streamlit as st\n\nst.title("Baseline")\n'
+# The floor of a chart page: the title and one Plotly chart of a day's 24 hours.
+PLOTLY_FLOOR = """import plotly.graph_objects as go
+import streamlit as st
+
+st.title("Plotly floor")
+hours = list(range(24))
+st.plotly_chart(go.Figure(go.Scatter(x=hours, y=[(h * 7) % 24 for h in hours], name="crimes")))
+"""
+# path (with the query that opens a tab with charts, on a page whose first tab has none),
+# title, the control a user would change first on that page (None: no control; on pages with
+# tabs, opening another tab with charts), and whether the page draws Plotly charts.
+PAGES: list[tuple[str, str, Callable | None, bool]] = [
+    ("", "Overview", None, True),
     (
         "hourly_forecast",
         "Hourly forecast",
         lambda page: page.get_by_text("Leave out default times").first.click(),
+        True,
     ),
     (
         "hotspot_map",
         "Hotspot map",
         lambda page: page.get_by_text("Proportional to area crime").first.click(),
+        False,
     ),
     (
         "model_comparison",
         "Model comparison",
         lambda page: page.get_by_role("tab", name="Hotspots and the rest").click(),
+        True,
     ),
     (
-        "data_fairness",
+        "data_fairness?fairness_section=Data+quality",
         "Data & fairness",
-        lambda page: page.get_by_role("tab", name="Data quality").click(),
+        lambda page: page.get_by_role("tab", name="Flags by area").click(),
+        True,
     ),
 ]
 
@@ -164,49 +185,85 @@ def navigate_seconds(context, url: str, title: str, repeat: int) -> float:
         page.close()
 
 
-def measure(name: str, home: Path, repeat: int) -> None:
+def time_page(
+    browser, home: Path, script: Path, path: str, title: str, control, repeat: int
+) -> dict:
+    """Cold, warm, in-app and control seconds of one page, on a server of its own."""
+    server, url = start_server(home, script)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(RECORDER)
+    try:
+        cold = render_seconds(context, f"{url}/{path}", title)
+        warm = statistics.median(
+            render_seconds(context, f"{url}/{path}", title) for _ in range(repeat)
+        )
+        in_app = navigate_seconds(context, url, title, repeat) if script.name == "app.py" else None
+        changed = (
+            statistics.median(
+                render_seconds(context, f"{url}/{path}", title, control) for _ in range(repeat)
+            )
+            if control
+            else None
+        )
+    finally:
+        context.close()
+        server.terminate()
+        server.wait()
+    return {"cold": cold, "warm": warm, "in_app": in_app, "control": changed}
+
+
+def _cell(value: float | None, width: int, unit: str = "") -> str:
+    return f"{value:>{width - len(unit)}.2f}{unit}" if value is not None else f"{'-':>{width}}"
+
+
+def measure(name: str, home: Path, repeat: int) -> list[str]:
+    """Time every page of the app on `home` and the two floors; print a table and return the
+    targets missed."""
     from playwright.sync_api import sync_playwright
 
     print(f"\n{name}")
-    print(f"  {'page':<26}{'cold s':>8}{'warm s':>8}{'in-app s':>10}{'control s':>11}")
-    baseline = home / "baseline_page.py"
-    baseline.write_text('import streamlit as st\n\nst.title("Baseline")\n')
+    print(
+        f"  {'page':<26}{'cold s':>8}{'warm s':>8}{'÷ floor':>9}{'in-app s':>10}{'control s':>11}"
+    )
+    floors = home / "floors"
+    floors.mkdir(exist_ok=True)
+    (floors / "baseline_page.py").write_text(BASELINE)
+    (floors / "plotly_floor.py").write_text(PLOTLY_FLOOR)
+    pages = [
+        (floors / "baseline_page.py", "", "Baseline", None, False, "plain st.title page"),
+        (floors / "plotly_floor.py", "", "Plotly floor", None, False, "one Plotly chart (floor)"),
+    ]
+    pages += [(ROOT / "app.py", *page, page[1]) for page in PAGES]
+    missed, floor = [], None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
-        pages = [(baseline, "", "Baseline", None)]
-        pages += [(ROOT / "app.py", path, title, control) for path, title, control in PAGES]
-        for script, path, title, control in pages:
-            server, url = start_server(home, script)
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            context.add_init_script(RECORDER)
-            try:
-                cold = render_seconds(context, f"{url}/{path}", title)
-                warm = statistics.median(
-                    render_seconds(context, f"{url}/{path}", title) for _ in range(repeat)
-                )
-                in_app = (
-                    navigate_seconds(context, url, title, repeat) if script != baseline else None
-                )
-                changed = (
-                    statistics.median(
-                        render_seconds(context, f"{url}/{path}", title, control)
-                        for _ in range(repeat)
-                    )
-                    if control
-                    else None
-                )
-            finally:
-                context.close()
-                server.terminate()
-                server.wait()
-            moved = f"{in_app:>10.2f}" if in_app is not None else f"{'-':>10}"
-            shown = f"{changed:>11.2f}" if changed is not None else f"{'-':>11}"
-            label = "plain st.title page" if script == baseline else title
-            print(f"  {label:<26}{cold:>8.2f}{warm:>8.2f}{moved}{shown}")
+        for script, path, title, control, charts, label in pages:
+            times = time_page(browser, home, script, path, title, control, repeat)
+            if script.name == "plotly_floor.py":
+                floor = times["warm"]
+            ratio = times["warm"] / floor if charts and floor else None
+            print(
+                f"  {label:<26}{times['cold']:>8.2f}{times['warm']:>8.2f}{_cell(ratio, 9, 'x')}"
+                f"{_cell(times['in_app'], 10)}{_cell(times['control'], 11)}"
+            )
+            missed += _missed(label, ratio, times)
         browser.close()
+    return [f"{name}: {line}" for line in missed]
+
+
+def _missed(label: str, ratio: float | None, times: dict) -> list[str]:
+    """The targets one page misses, in words."""
+    missed = []
+    if ratio is not None and ratio > WARM_RATIO_TARGET:
+        missed.append(f"{label} warm {ratio:.2f}x the Plotly floor (target {WARM_RATIO_TARGET}x)")
+    if times["in_app"] is not None and times["in_app"] >= IN_APP_TARGET_S:
+        missed.append(f"{label} in-app {times['in_app']:.2f} s (target < {IN_APP_TARGET_S} s)")
+    if times["control"] is not None and times["control"] >= CONTROL_TARGET_S:
+        missed.append(f"{label} control {times['control']:.2f} s (target < {CONTROL_TARGET_S} s)")
+    return missed
 
 
 def main() -> None:
@@ -216,11 +273,12 @@ def main() -> None:
     parser.add_argument("--skip-demo", action="store_true", help="only the real extract")
     args = parser.parse_args()
     real = os.environ.get("LACRIME_REAL_DATA")
+    missed: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         if real and Path(real).is_file():
             home = Path(tmp) / "real"
             run_lacrime(home, "train", "--source", real)
-            measure("real extract", home, args.repeat)
+            missed += measure("real extract", home, args.repeat)
         else:
             print("real extract: skipped (set LACRIME_REAL_DATA)")
         if not args.skip_demo:
@@ -228,7 +286,11 @@ def main() -> None:
             days = max(365, round(args.rows / 700))
             run_lacrime(home, "demo", "--rows", str(args.rows), "--days", str(days))
             run_lacrime(home, "train")
-            measure(f"demo, {args.rows:,} rows", home, args.repeat)
+            missed += measure(f"demo, {args.rows:,} rows", home, args.repeat)
+    print(
+        "\nTargets: chart pages' warm load within 1.5x the Plotly floor; in-app and control < 1 s"
+    )
+    print("\n".join(f"  missed: {line}" for line in missed) or "  all met")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ SCREENSHOTS = ROOT / "screenshots"
 START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 STOPPED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-DRAWN_CHART = '[data-testid="stVegaLiteChart"] svg.marks'
+# One per drawn Plotly chart: the first of the two SVG layers Plotly draws a figure in.
+# Charts of any other kind (Vega-Lite: st.altair_chart, st.line_chart and the like; pyplot).
+OTHER_CHARTS = (
+    '[data-testid="stVegaLiteChart"], [data-testid="stArrowVegaLiteChart"], [data-testid="stImage"]'
+)
+DRAWN_CHART = '[data-testid="stPlotlyChart"] .svg-container > svg.main-svg:first-of-type'
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,7 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
         else:
             assert "Synthetic demo data" not in body
         assert page.locator('[data-testid="stException"]').count() == 0
+        assert page.locator(OTHER_CHARTS).count() == 0
         assert "Traceback" not in body
         assert "Error" not in body
         _screenshot(page, f"{dataset}-{check.path or 'overview'}.png")
