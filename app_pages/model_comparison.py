@@ -100,7 +100,7 @@ def hits() -> None:
         "from the worst week's difference to the best week's: where a bar crosses zero, the "
         "model was not ahead every week. Baselines are dashed, the default model thick."
     )
-    st.markdown(comparison_gaps.margin_sentence(spread, default))
+    st.markdown(comparison_gaps.margin_sentence(spread, comparison_gaps.compared_model(hotspots)))
 
 
 def per_week() -> None:

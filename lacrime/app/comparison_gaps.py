@@ -75,24 +75,31 @@ def gap_spread(evaluation: HotspotEvaluation) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def margin_sentence(spread: pd.DataFrame, default: str, coverage: float = 0.05) -> str:
-    """What the weeks say of the default model's PAI against the best plain baseline at
-    `coverage` (a `gap_spread` table): the mean gap, its range, and whether the range carries
-    it."""
+def compared_model(evaluation: HotspotEvaluation) -> str:
+    """The model whose margin over the plain baselines the page states: the default, or the
+    best machine-learning model when the default is itself a plain baseline."""
+    default = evaluation.default_model
+    if default not in PLAIN_BASELINES:
+        return default
+    learnt = [row.model for row in evaluation.ranking if evaluation.models[row.model].kind == "ml"]
+    return learnt[0] if learnt else default
+
+
+def margin_sentence(spread: pd.DataFrame, model: str, coverage: float = 0.05) -> str:
+    """What the weeks say of `model`'s PAI against the best plain baseline at `coverage` (a
+    `gap_spread` table): the mean gap, its range, and whether the range carries it."""
     row = spread[
-        (spread["model"] == default)
-        & (spread["measure"] == "pai")
-        & (spread["coverage"] == coverage)
+        (spread["model"] == model) & (spread["measure"] == "pai") & (spread["coverage"] == coverage)
     ].iloc[0]
-    name, baseline = hotspot_models.label(default), hotspot_models.label(row["baseline"])
-    if row["baseline"] == default:
+    name, baseline = hotspot_models.label(model), hotspot_models.label(row["baseline"])
+    if row["baseline"] == model:
         return f"At {coverage:.0%} of the area, {name} is itself the best plain baseline."
     if row["min"] > 0:
         verdict = "ahead in every week."
     elif row["max"] < 0:
         verdict = "behind in every week."
     else:
-        verdict = "so the spread over the weeks does not carry a margin either way."
+        verdict = "the spread over the weeks does not carry a margin either way."
     return (
         f"At {coverage:.0%} of the area, {name}'s PAI was {row['mean']:+.2f} against "
         f"{baseline} on average, from {row['min']:+.2f} to {row['max']:+.2f} week by week, "
