@@ -211,29 +211,10 @@ def hourly_curve_chart(
     has it."""
     fig = figure(400, "hour of the day (start of the hour)", "crimes in that hour")
     spans = [hour_span(h) for h in day["hour"]]
-    band = f"{interval_level:.0%} of such hours fall in this band"
     fig.add_vrect(
         x0=hour - 0.5, x1=hour + 0.5, fillcolor=palette.CONTEXT, opacity=0.2, line_width=0
     )
-    fig.add_scatter(
-        x=day["hour"],
-        y=day["upper"],
-        line={"width": 0, "shape": "hvh"},
-        showlegend=False,
-        hoverinfo="skip",
-        name=f"{band} (top)",
-    )
-    fig.add_scatter(
-        x=day["hour"],
-        y=day["lower"],
-        customdata=list(zip(spans, day["upper"], strict=True)),
-        fill="tonexty",
-        fillcolor="rgba(154, 165, 177, 0.35)",
-        line={"width": 0, "shape": "hvh"},
-        name=band,
-        hovertemplate="%{customdata[0]}: %{y:,} to %{customdata[1]:,} crimes<extra>"
-        f"{interval_level:.0%} band</extra>",
-    )
+    _add_band(fig, day, spans, interval_level)
     fig.add_scatter(
         x=day["hour"],
         y=day["expected"],
@@ -275,6 +256,37 @@ def hourly_curve_chart(
     fig.update_xaxes(**HOUR_AXIS)
     fig.update_yaxes(rangemode="tozero")
     return fig
+
+
+def _add_band(fig: go.Figure, day: pd.DataFrame, spans: list[str], interval_level: float) -> None:
+    """The interval band, one step per hour: an unlabelled top edge, then the bottom edge
+    filled up to it, which carries the legend entry and the hover."""
+    band = f"{interval_level:.0%} of such hours fall in this band"
+    fig.add_scatter(
+        x=day["hour"],
+        y=day["upper"],
+        line={"width": 0, "shape": "hvh"},
+        showlegend=False,
+        hoverinfo="skip",
+        name=f"{band} (top)",
+    )
+    fig.add_scatter(
+        x=day["hour"],
+        y=day["lower"],
+        customdata=list(zip(spans, day["upper"], strict=True)),
+        fill="tonexty",
+        fillcolor=translucent(palette.CONTEXT, 0.35),
+        line={"width": 0, "shape": "hvh"},
+        name=band,
+        hovertemplate="%{customdata[0]}: %{y:,} to %{customdata[1]:,} crimes<extra>"
+        f"{interval_level:.0%} band</extra>",
+    )
+
+
+def translucent(colour: str, alpha: float) -> str:
+    """A palette colour ("#RRGGBB") as a CSS rgba() colour of opacity `alpha`."""
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha})"
 
 
 def weekday_chart(curves: pd.DataFrame, chosen: str) -> go.Figure:
