@@ -15,6 +15,8 @@ import pandas as pd
 import pydeck as pdk
 from pydeck.bindings.json_tools import default_serialize
 
+from lacrime.hotspots.calibration import rank_share as rank_share
+
 # Upper bounds of the colour classes: the share of the grid's cells at least as risky as a cell.
 RANK_BREAKS: tuple[float, ...] = (0.01, 0.02, 0.05, 0.10, 0.25, 0.50, 1.0)
 # ColorBrewer's 7-class yellow-orange-red (colorbrewer2.org), riskiest class first: ordered in
@@ -61,16 +63,6 @@ def class_labels() -> list[str]:
         labels.append(f"{low:.0%}–{high:.0%}")
     labels.append(f"lower {1 - RANK_BREAKS[-2]:.0%}")
     return labels
-
-
-def rank_share(risk: pd.Series) -> np.ndarray:
-    """Per cell, the share of cells whose risk is at least its own (1% = among the riskiest).
-
-    Cells of equal risk share the worst rank of their tie, so a cell is never coloured as
-    riskier than a cell of the same score.
-    """
-    risk = pd.Series(np.asarray(risk, dtype="float64"))
-    return (risk.rank(method="max", ascending=False) / len(risk)).to_numpy()
 
 
 def rank_class(share: np.ndarray) -> np.ndarray:
