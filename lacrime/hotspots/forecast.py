@@ -215,15 +215,16 @@ def fit_at(
             risk=risk,
             recent=recent,
             seconds=time.perf_counter() - started,
-            incomplete_areas=_incomplete_areas(completeness, cutoff, grid),
+            incomplete_areas=incomplete_areas(completeness, cutoff, grid),
             expected=expected,
         )
     return fitted
 
 
-def _incomplete_areas(
+def incomplete_areas(
     completeness: Completeness | None, target_start: pd.Timestamp, grid: Grid
 ) -> tuple[str, ...]:
+    """The areas of `grid` that reported any of the 4 weeks before `target_start` incompletely."""
     if completeness is None or not completeness.gaps:
         return ()
     starts = pd.DatetimeIndex([target_start - k * WEEK for k in range(4, 0, -1)])
