@@ -37,7 +37,7 @@ default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
-row = controls.columns([1.7, 1.9, 1.4, 1.4, 1.1, 1.3, 1.5, 1.1], vertical_alignment="bottom")
+row = controls.columns([1.6, 2.2, 1.4, 1.4, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
 as_of = ui.linked_selectbox(
     row[0],
     "Forecast week",
@@ -139,9 +139,8 @@ cells = hotspot_views.selection(forecast, area)
 choice = (as_of, model, group, watch, area, coverage / 100, allocation)
 plan = map_data.plan(forecaster, choice=choice)
 trends = map_data.trends(as_of)
-overlays = [decision.zones_layer(plan)] if area is not None and plan.zones else []
-if emerging:
-    overlays.append(decision.emerging_layer(trends, area))
+zones = (decision.zones_layer(plan),) if area is not None and plan.zones else ()
+fills = (decision.emerging_layer(trends, area),) if emerging else ()
 past, span = (None, None)
 if show_past:
     past, span = hotspot_views.past_reports(
@@ -154,14 +153,13 @@ with view:
             maps.view_state(cells["lat"], cells["lon"]),
             area=area,
             past=past,
-            overlays=tuple(overlays),
+            fills=fills,
+            lines=zones,
             basemap=basemap,
         ),
         height=maps.MAP_HEIGHT_PX,
     )
-    st.html(
-        maps.legend_html(past=span, zones=area is not None and bool(plan.zones), emerging=emerging)
-    )
+    st.html(maps.legend_html(past=span, zones=bool(zones), emerging=emerging))
     st.caption(map_text.basemap_note(basemap))
     late = hotspot_views.incomplete_areas(forecaster, manifest)
     if late:

@@ -190,12 +190,14 @@ def hotspot_deck(
     *,
     area: str | None = None,
     past: pd.DataFrame | None = None,
-    overlays: tuple[pdk.Layer, ...] = (),
+    fills: tuple[pdk.Layer, ...] = (),
+    lines: tuple[pdk.Layer, ...] = (),
     basemap: bool = True,
 ) -> pdk.Deck:
-    """The map, flat: every cell filled by its risk class (faint outside `area`), `overlays`
-    (patrol zones, emerging hotspots: drawn but not hovered), flagged cells outlined, the
-    LAPD areas' outlines and names from the grid, and `past` report points on top.
+    """The map, flat: every cell filled by its risk class (faint outside `area`), then `fills`
+    (emerging hotspots), flagged cells outlined, `lines` (patrol zones' outlines), the LAPD
+    areas' outlines and names from the grid, and `past` report points on top. Only the risk
+    cells answer the hover: the tooltip is theirs.
 
     Without `basemap`, no tiles are asked for and a plain background is drawn instead."""
     cells = map_cells(forecast, area)
@@ -214,9 +216,7 @@ def hotspot_deck(
             auto_highlight=True,
         ),
     ]
-    for overlay in overlays:
-        overlay.pickable = False
-        layers.append(overlay)
+    layers += _unpicked(fills)
     layers += [
         pdk.Layer(
             "H3HexagonLayer",
@@ -232,6 +232,7 @@ def hotspot_deck(
             pickable=False,
         ),
     ]
+    layers += _unpicked(lines)
     outlines = map_layers.area_outlines(forecast[["cell", "area_name"]])
     layers += map_layers.area_layers(outlines, area)
     if past is not None and len(past):
@@ -243,3 +244,10 @@ def hotspot_deck(
         map_style=pdk.map_styles.CARTO_LIGHT if basemap else None,
         tooltip={"html": TOOLTIP_HTML.format(cells=len(cells)), "style": TOOLTIP_STYLE},
     )
+
+
+def _unpicked(layers: tuple[pdk.Layer, ...]) -> list[pdk.Layer]:
+    """The layers, none of them hovered: the map's one tooltip is the risk cells'."""
+    for layer in layers:
+        layer.pickable = False
+    return list(layers)
