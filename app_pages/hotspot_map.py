@@ -15,10 +15,13 @@ from lacrime.app import decision, map_data, map_text, maps, ui
 from lacrime.app import hotspots as hotspot_views
 
 # Less padding above and beside the page than Streamlit's default, so that the row of controls
-# and a 660 px map fit above the fold at 1440 x 900.
+# and a 660 px map fit above the fold at 1440 x 900; the map's full-screen button inside its
+# top corner (beside the zoom buttons) rather than above it, where it would cover the controls.
 st.html(
     "<style>[data-testid='stMainBlockContainer']{padding-top:1.5rem;padding-left:2rem;"
-    "padding-right:2rem}</style>"
+    "padding-right:2rem}"
+    "[data-testid='stFullScreenFrame']:has([data-testid='stDeckGlJsonChart']) "
+    "[data-testid='stElementToolbar']{top:0.5rem;right:3.25rem}</style>"
 )
 manifest = ui.page_header(
     "Hotspot map",
@@ -37,7 +40,7 @@ default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
-row = controls.columns([1.6, 2.2, 1.4, 1.4, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
+row = controls.columns([1.8, 2.0, 1.4, 1.4, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
 as_of = ui.linked_selectbox(
     row[0],
     "Forecast week",
@@ -255,8 +258,14 @@ st.subheader(f"Patrol plan: {place}, {hotspot_views.watch_label(watch).lower()}"
 st.caption(map_text.plan_note(plan, area, coverage))
 if plan.zones:
     ui.show_table(
-        hotspot_views.plan_table(plan), percent=(hotspot_views.PLAN_HEADINGS["share_of_area"],)
+        hotspot_views.plan_table(plan).head(hotspot_views.PLAN_ROWS),
+        percent=(hotspot_views.PLAN_HEADINGS["share_of_area"],),
     )
+    if len(plan.zones) > hotspot_views.PLAN_ROWS:
+        st.caption(
+            f"The {hotspot_views.PLAN_ROWS} busiest of {len(plan.zones)} zones; the CSV has "
+            "every zone with its cells."
+        )
 st.download_button(
     "Patrol plan (CSV)",
     decision.plan_csv(plan),

@@ -316,6 +316,8 @@ def map_plan(forecast: pd.DataFrame, frame: pd.DataFrame, area: str | None) -> P
     return dataclasses.replace(plan, area=area)
 
 
+# Zones the page lists (the busiest first); the CSV download holds them all.
+PLAN_ROWS = 12
 PLAN_HEADINGS = {
     "zone": "Zone",
     "cells": "Cells",

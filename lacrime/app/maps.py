@@ -46,7 +46,7 @@ MAP_HEIGHT_PX = 660
 MAP_WIDTH_PX = 1150
 # deck.gl's Web Mercator: the world is TILE_PX * 2**zoom pixels wide.
 TILE_PX = 512
-MIN_ZOOM, MAX_ZOOM = 8.0, 12.5
+MIN_ZOOM, MAX_ZOOM = 8.0, 12.0
 FIT_MARGIN = 0.8
 # deck.gl fills the {field}s from the hovered cell; `cells` is filled in when the map is built.
 TOOLTIP_HTML = (
