@@ -1,9 +1,9 @@
-"""Hotspot map: which map cells to flag for the week ahead, on a map and as a sortable list.
+"""Hotspot map: which map cells to flag for the week ahead, for the whole day or one watch, on
+a full-width map, then as a list, a patrol plan and what is heating up.
 
 The default view is the forecast stored with the model version, so it shows without training;
 another week, model or crime group trains one on demand, kept for the next visitor. The choices
-live in the URL (Streamlit keeps each widget bound to its query parameter), so a view can be
-shared as a link.
+live in the URL as ids (a week's ISO date, a model's code name), so a view can be shared.
 """
 
 import datetime as dt
@@ -11,14 +11,26 @@ import json
 
 import streamlit as st
 
+from lacrime.app import decision, map_data, map_text, maps, ui
 from lacrime.app import hotspots as hotspot_views
-from lacrime.app import maps, ui
 
+# Less padding above and beside the page than Streamlit's default, so that the row of controls
+# and a 660 px map fit above the fold at 1440 x 900; the map's full-screen button inside its
+# top corner (beside the zoom buttons) rather than above it, where it would cover the controls.
+st.html(
+    "<style>[data-testid='stMainBlockContainer']{padding-top:1.5rem;padding-left:2rem;"
+    "padding-right:2rem}"
+    "[data-testid='stFullScreenFrame']:has([data-testid='stDeckGlJsonChart']) "
+    "[data-testid='stElementToolbar']{top:0.5rem;right:3.25rem}</style>"
+)
 manifest = ui.page_header(
     "Hotspot map",
-    "Which map cells are likely hotspots next week: where to put patrols and prevention, on a "
-    "map and as a list to download.",
+    "Where crime is likely next week, cell by cell: where to put patrols and prevention.",
+    data_line=False,
 )
+# The controls and the map come first; the data's small print and the model version after them.
+controls, view = st.container(), st.container()
+ui.dataset_caption(manifest)
 version = ui.show_model_version()
 if version is None:
     st.stop()
@@ -28,223 +40,261 @@ default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
-top = st.columns(3)
-as_of = top[0].selectbox(
+row = controls.columns([1.8, 2.0, 1.4, 1.4, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
+as_of = ui.linked_selectbox(
+    row[0],
     "Forecast week",
     weeks,
-    index=weeks.index(stored.as_of),
     key="hotspot_as_of",
-    bind="query-params",
+    default=stored.as_of,
+    to_id=dt.date.isoformat,
     format_func=hotspot_views.week_label,
-    help="The 7 days forecast, from reports up to the Sunday before them only. The first is "
-    "the week after the latest full week of the data.",
+    help="The 7 days forecast, from reports up to the Sunday before them only.",
 )
-model = top[1].selectbox(
+watch = ui.linked_selectbox(
+    row[3],
+    "Watch",
+    list(hotspot_views.WATCH_CHOICES),
+    key="hotspot_watch",
+    default=hotspot_views.ALL_DAY,
+    to_id=str,
+    format_func=hotspot_views.watch_label,
+    help="One watch's cells: night 23:00–06:59, day 07:00–14:59, evening 15:00–22:59; each "
+    "cell ranked by its expected reports in that watch (reports at the default times 12:00 "
+    "and 00:01, of unknown time, count in all-day figures only).",
+)
+model = ui.linked_selectbox(
+    row[1],
     "Model",
-    hotspot_views.MODEL_NAMES,
-    index=hotspot_views.MODEL_NAMES.index(default_model),
+    list(hotspot_views.MODEL_NAMES),
     key="hotspot_model",
-    bind="query-params",
-    format_func=lambda m: f"{m} (default)" if m == default_model else m,
-    help="The default is the model with the best PAI at 5% on the held-out weeks, stored with "
-    "the version. Another one is trained on demand: seconds, up to a minute on a year of data.",
+    default=default_model,
+    to_id=str,
+    format_func=lambda m: hotspot_views.model_choice_label(m, default_model),
+    disabled=watch != hotspot_views.ALL_DAY,
+    help="All-day forecasts only; a watch has the model its evaluation chose. The default has "
+    "the best PAI at 5% on the held-out weeks; another is trained on demand.",
 )
-group = top[2].selectbox(
+group = row[2].selectbox(
     "Crime group",
     [None, *hotspot_views.GROUPS],
     key="hotspot_group",
     bind="query-params",
-    format_func=lambda g: "All crime groups" if g is None else g,
+    format_func=hotspot_views.group_label,
     help="A forecast of one group is trained on that group's reports only, on demand.",
 )
-controls = st.columns([3, 3, 3, 2], vertical_alignment="center")
-coverage = controls[0].slider(
-    "Coverage: share of the city's cells to flag",
+coverage = row[4].slider(
+    "Coverage",
     1,
     10,
     round(hotspot_views.DEFAULT_SHARE * 100),
     format="%d%%",
     key="hotspot_coverage",
     bind="query-params",
+    help="The share of the grid's cells to flag.",
 )
-allocation = controls[1].radio(
+allocation = ui.linked_selectbox(
+    row[5],
     "Allocation",
-    list(hotspot_views.ALLOCATIONS),
-    format_func=hotspot_views.ALLOCATIONS.get,
-    horizontal=True,
+    list(hotspot_views.ALLOCATION_CHOICES),
     key="hotspot_allocation",
-    bind="query-params",
-    help="City-wide flags the riskiest cells wherever they are. Proportional first gives each "
-    "LAPD area a quota of the flags by its share of the last 4 weeks' reports, then flags the "
-    "riskiest cells within each area.",
+    default="citywide",
+    to_id=str,
+    format_func=hotspot_views.ALLOCATION_CHOICES.get,
+    help="City-wide flags the riskiest cells wherever they are. By area crime (proportional) "
+    "first gives each LAPD area a quota of the flags by its share of the last 4 weeks' "
+    "reports, then flags the riskiest cells within each area.",
 )
-forecaster = ui.hotspot_forecaster(as_of, model, group)
+forecaster = map_data.forecaster(as_of, model, group, watch)
 forecast = forecaster.forecast(coverage / 100, allocation)
-area = controls[2].selectbox(
+area = row[6].selectbox(
     "LAPD area",
     [None, *sorted(forecast["area_name"].unique())],
     key="hotspot_area",
     bind="query-params",
-    format_func=lambda a: "All of Los Angeles" if a is None else a,
-    help="Zooms the map to the area and lists its flagged cells only.",
+    format_func=hotspot_views.area_label,
+    help="Outlines the area, dims the rest, and speaks of it below.",
 )
-show_past = controls[3].checkbox(
-    "Show past reports",
-    key="hotspot_past",
-    bind="query-params",
-    help="A column on each cell as high as its reports in the 4 weeks before the forecast, "
-    "to compare the forecast with where crime was.",
-)
+with row[7].popover("Layers", width="stretch"):
+    show_past = st.checkbox(
+        "Show past reports",
+        key="hotspot_past",
+        bind="query-params",
+        help="Points of the reports of the forecast week once it is in the data (inside a "
+        "flagged outline: a hit), else of the week before it. Never a sex offence.",
+    )
+    emerging = st.checkbox(
+        "Emerging hotspots",
+        key="hotspot_emerging",
+        bind="query-params",
+        help="Cells of an emerging-hotspot pattern, filled by it (purple: heating up).",
+    )
+    basemap = st.checkbox(
+        "Basemap",
+        True,
+        key="hotspot_basemap",
+        bind="query-params",
+        help="The streets under the cells. Without them (or when the tiles cannot load) the "
+        "map draws the areas' outlines and names on a plain background.",
+    )
+
+cells = hotspot_views.selection(forecast, area)
+choice = (as_of, model, group, watch, area, coverage / 100, allocation)
+plan = map_data.plan(forecaster, choice=choice)
+trends = map_data.trends(as_of)
+zones = (decision.zones_layer(plan),) if area is not None and plan.zones else ()
+fills = (decision.emerging_layer(trends, area),) if emerging else ()
+past, span = (None, None)
+if show_past:
+    past, span = hotspot_views.past_reports(
+        ui.reports(), forecast, group=group, area=area, watch=watch
+    )
+with view:
+    st.pydeck_chart(
+        maps.hotspot_deck(
+            forecast,
+            maps.view_state(cells["lat"], cells["lon"]),
+            area=area,
+            past=past,
+            fills=fills,
+            lines=zones,
+            basemap=basemap,
+        ),
+        height=maps.MAP_HEIGHT_PX,
+    )
+    st.html(maps.legend_html(past=span, zones=bool(zones), emerging=emerging))
+    st.caption(map_text.basemap_note(basemap))
+    late = hotspot_views.incomplete_areas(forecaster, manifest)
+    if late:
+        st.warning(map_text.incomplete_note(late), icon=":material/history_toggle_off:")
 
 share = hotspot_views.flagged_share(forecast, area)
 place = "the city" if area is None else area
-metrics = st.columns(4)
+metrics = st.columns(5)
 metrics[0].metric(
     "Flagged cells",
     f"{share['flagged']:,} of {share['cells']:,}",
     help=f"Cells flagged in {place}, of all its cells in the grid.",
 )
-metrics[1].metric(
-    "Area flagged",
-    f"{share['flagged_km2']:,.0f} km²",
-    help=f"{share['cell_share']:.1%} of the grid's cells in {place}.",
-)
+metrics[1].metric("Area flagged", f"{share['flagged_km2']:,.0f} km²")
 metrics[2].metric(
-    "Last week's reports in them",
-    f"{share['last_week_share']:.1%}",
-    help=f"Of the {share['last_week_crimes']:,} reports in {place} in the week before the "
-    "forecast, the share that occurred in the flagged cells.",
+    "Expected reports in them",
+    maps.expected_text(cells.loc[cells["flagged"], "expected"].sum()),
+    help="Reports the flagged cells are expected to have in the forecast week"
+    + ("" if watch == hotspot_views.ALL_DAY else f", {hotspot_views.watch_label(watch)} only")
+    + ".",
 )
-metrics[3].metric(
-    "Last 4 weeks' reports in them",
-    f"{share['last_4_weeks_share']:.1%}",
-    help=f"Of the {share['last_4_weeks_crimes']:,} reports in {place} in the 4 weeks before "
-    "the forecast, the share that occurred in the flagged cells.",
-)
+metrics[3].metric("Last week's reports in them", f"{share['last_week_share']:.1%}")
+metrics[4].metric("Last 4 weeks' reports in them", f"{share['last_4_weeks_share']:.1%}")
+st.caption(map_text.coverage_note(forecast, coverage, share))
 
-cells = hotspot_views.selection(forecast, area)
-left, right = st.columns([5, 4])
-with left:
-    st.pydeck_chart(
-        maps.hotspot_deck(
-            forecast,
-            maps.view_state(cells["lat"], cells["lon"], pitch=40 if show_past else 0),
-            past=hotspot_views.past_incidents(forecast) if show_past else None,
+table = hotspot_views.flagged_table(forecast, area)
+st.dataframe(
+    table,
+    hide_index=True,
+    height=min(420, 38 + 35 * len(table)),
+    column_order=(
+        "rank",
+        "area_name",
+        "expected",
+        "percentile",
+        "last_week",
+        "last_4_weeks",
+        "last_week_share",
+        "risk",
+        "cell",
+    ),
+    column_config={
+        "rank": st.column_config.NumberColumn("Rank", help="1 = the riskiest cell."),
+        "area_name": st.column_config.TextColumn("LAPD area"),
+        "expected": st.column_config.NumberColumn(
+            "Expected reports next week", format="%.1f", help="The model's risk, calibrated."
         ),
-        height=maps.MAP_HEIGHT_PX,
-    )
-    st.html(maps.legend_html(past=show_past))
-with right:
-    st.dataframe(
-        hotspot_views.flagged_table(forecast, area),
-        hide_index=True,
-        height=maps.MAP_HEIGHT_PX - 60,
-        column_order=("rank", "area_name", "risk", "last_week_share", "last_4_weeks_share", "cell"),
-        column_config={
-            "rank": st.column_config.NumberColumn(
-                "Rank", width="small", help="1 = the riskiest cell."
-            ),
-            "area_name": st.column_config.TextColumn("Area", width="small"),
-            "risk": st.column_config.NumberColumn(
-                "Risk", format="%.3g", width="small", help="A ranking score, not a probability."
-            ),
-            "last_week_share": st.column_config.NumberColumn(
-                "Last week",
-                format="percent",
-                width="small",
-                help=f"The cell's share of all reports in {place} last week.",
-            ),
-            "last_4_weeks_share": st.column_config.NumberColumn(
-                "Last 4 weeks",
-                format="percent",
-                width="small",
-                help=f"The cell's share of all reports in {place} in the last 4 weeks.",
-            ),
-            "cell": st.column_config.TextColumn("H3 cell", help="The cell's H3 index."),
-        },
-    )
-    flagged = hotspot_views.flagged_cells(forecast, area)
-    name = (
-        f"hotspots_{forecast.attrs['window_start']}_{model}_{coverage}pct_{allocation}"
-        + ("" if group is None else f"_{group}")
-        + ("" if area is None else f"_{area}")
-    ).replace(" ", "_")
-    downloads = st.columns(2)
-    downloads[0].download_button(
-        "Flagged cells (CSV)",
-        flagged.to_csv(index=False),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-    )
-    downloads[1].download_button(
-        "Flagged cells (GeoJSON)",
-        json.dumps(hotspot_views.to_geojson(flagged)),
-        file_name=f"{name}.geojson",
-        mime="application/geo+json",
-        icon=":material/download:",
-    )
-
-start, end = forecaster.window
-trained = model if group is None else f"{model}, on {group} reports only"
-st.caption(
-    f"Forecast for the 7 days from {start:%A %d %B} to {end:%A %d %B %Y}, from reports up to "
-    f"{as_of:%A %d %B} (the latest used: {forecaster.trained_until:%Y-%m-%d %H:%M}), by model "
-    f"{trained} ({forecaster.model.description})."
+        "percentile": st.column_config.NumberColumn(
+            "Percentile", format="%.1f", help="The share of the city's cells ranked below it."
+        ),
+        "last_week": st.column_config.NumberColumn("Reports last week"),
+        "last_4_weeks": st.column_config.NumberColumn("Reports, last 4 weeks"),
+        "last_week_share": st.column_config.NumberColumn(
+            "Share of last week's reports",
+            format="percent",
+            help=f"The cell's share of all reports in {place} last week.",
+        ),
+        "risk": st.column_config.NumberColumn(
+            "Model's risk score", format="%.3g", help="On the model's own scale: it ranks cells."
+        ),
+        "cell": st.column_config.TextColumn("H3 cell", help="The cell's H3 index."),
+    },
 )
-if forecaster is not stored:
-    st.caption(
-        "This forecast was trained on demand for the week, model and crime group chosen (a "
-        "few seconds the first time, then kept). "
-        + (
-            ""
-            if group is None
-            else f"Trained on {group} reports only, its grid is the {len(forecast):,} cells "
-            "around them: the coverage is a share of those cells, not of the whole city's."
+name = hotspot_views.download_name(forecast, choice)
+flagged = hotspot_views.flagged_cells(forecast, area)
+downloads = st.columns(3)
+downloads[0].download_button(
+    "Flagged cells (CSV)",
+    flagged.to_csv(index=False),
+    file_name=f"{name}.csv",
+    mime="text/csv",
+    icon=":material/download:",
+)
+downloads[1].download_button(
+    "Flagged cells (GeoJSON)",
+    json.dumps(hotspot_views.to_geojson(flagged)),
+    file_name=f"{name}.geojson",
+    mime="application/geo+json",
+    icon=":material/download:",
+)
+downloads[2].download_button(
+    "Weekly briefing (PDF)",
+    map_data.briefing_download(as_of, area, watch),
+    file_name=f"briefing_{(area or 'city').replace(' ', '_')}_{forecaster.window[0]}.pdf",
+    mime="application/pdf",
+    icon=":material/picture_as_pdf:",
+    help="Two printable pages for roll call: headline changes, the area's map with its zones, "
+    "the patrol plan per watch, what is heating up, and the data's caveats.",
+)
+st.caption(map_text.forecast_note(forecaster, forecast, stored, group))
+
+st.subheader(f"Patrol plan: {place}, {hotspot_views.watch_label(watch).lower()}")
+st.caption(map_text.plan_note(plan, area, coverage))
+if plan.zones:
+    ui.show_table(
+        hotspot_views.plan_table(plan).head(hotspot_views.PLAN_ROWS),
+        percent=(hotspot_views.PLAN_HEADINGS["share_of_area"],),
+    )
+    if len(plan.zones) > hotspot_views.PLAN_ROWS:
+        st.caption(
+            f"The {hotspot_views.PLAN_ROWS} busiest of {len(plan.zones)} zones; the CSV has "
+            "every zone with its cells."
         )
-    )
-st.caption(
-    "**Risk** is a ranking score, not a probability: it orders the cells from the most to the "
-    "least likely to be a hotspot next week (among the busiest "
-    f"{evaluation.share:.0%} of cells by reports). A cell's colour is its rank among all "
-    "cells, in fixed classes, so it does not change with coverage, allocation or area."
-)
-st.caption(
-    f"**Coverage** is the share of the grid's cells flagged ({coverage}% = "
-    f"{int(forecast['flagged'].sum()):,} of {len(forecast):,} cells of about "
-    f"{share['cell_km2']:.2f} km² each). The **share of "
-    "reports** in flagged cells is how much of last week's (last 4 weeks') crime occurred "
-    "in them: how concentrated recent crime is there, not a forecast of next week's."
-)
-scores = evaluation.models[model]
-headline = hotspot_views.HEADLINE_COVERAGE
-caveat = "" if group is None else f" The evaluation covers all crime groups, not {group} alone."
-st.caption(
-    f"**How good is it?** On the last {len(evaluation.eval_weeks)} full weeks of the data, "
-    f"each forecast from the weeks before it only, {model}'s {headline:.0%} of cells "
-    f"held {scores.metric('hit_rate').mean:.0%} of the week's crimes city-wide: a PAI at "
-    f"{headline:.0%} of {scores.metric('pai').mean:.2f} (crime caught per share "
-    "of area flagged; 1 = no better than chance), "
-    f"{scores.metric('pai', allocation='proportional').mean:.2f} with "
-    "proportional allocation. "
-    f"{evaluation.verdict}{caveat}"
+st.download_button(
+    "Patrol plan (CSV)",
+    decision.plan_csv(plan),
+    file_name=f"patrol_plan_{name}.csv",
+    mime="text/csv",
+    icon=":material/download:",
 )
 
-week_in_data = end <= last_day
-outcome = hotspot_views.week_outcome(forecast, ui.reports(), group) if week_in_data else None
+st.subheader("What is heating up")
+heating = decision.heating_up(trends, area)
+st.caption(map_text.trends_note(trends, decision.pattern_counts(trends, area), place))
+if len(heating):
+    st.dataframe(heating.head(20), hide_index=True)
+
+st.caption(map_text.quality_note(evaluation, model, group, watch))
+outcome = hotspot_views.week_outcome(forecast, ui.reports(), group, area, watch)
 if outcome is not None:
-    st.subheader("How this forecast did")
+    st.subheader(f"How this forecast did in {place}")
     result = st.columns(3)
-    result[0].metric("Reports that week", f"{outcome['crimes']:,}")
+    result[0].metric(f"Reports that week in {place}", f"{outcome['crimes']:,}")
     result[1].metric(
         "In the flagged cells",
         f"{outcome['hit_rate']:.1%}",
-        help="Share of the week's reports in the city that occurred in the flagged cells.",
+        help=f"Share of the week's reports in {place} that occurred in its flagged cells.",
     )
     result[2].metric(
         f"PAI at {coverage}%",
         f"{outcome['pai']:.2f}",
-        help="Share of the week's reports caught per share of the cells flagged.",
+        help=f"Share of the reports caught per share of {place}'s cells flagged.",
     )
     st.caption(
         "The forecast week is in the data, so its flags can be scored against what happened. "

@@ -4,6 +4,7 @@ Checks what a user would see (the page's key text, its charts drawn, no exceptio
 screenshot of each page under `screenshots/` (git-ignored) for a person to look at.
 """
 
+import io
 import os
 import re
 import signal
@@ -61,7 +62,15 @@ PAGES = [
     PageCheck(
         "hotspot_map",
         "Hotspot map",
-        ("Flagged cells", "Risk rank", "How good is it?", "What was left out and why"),
+        (
+            "Flagged cells",
+            "Risk rank",
+            "LAPD area",
+            "Patrol plan",
+            "What is heating up",
+            "How good is it?",
+            "What was left out and why",
+        ),
         selectors=('[data-testid="stDeckGlJsonChart"] canvas',),
     ),
     PageCheck(
@@ -196,10 +205,17 @@ def _screenshot(page, name: str) -> None:
     page.screenshot(path=SCREENSHOTS / name)
 
 
+def _choose(page, label: str, option: str) -> None:
+    """Pick `option` in the selectbox labelled `label`, and wait for the run it starts."""
+    page.get_by_role("combobox", name=label).click()
+    page.get_by_role("option", name=option).first.click()
+
+
 def test_a_map_link_opens_the_view_it_was_copied_from(app_url: tuple[str, str], browser) -> None:
+    """The link carries ids (a week's ISO date, code names) and every bound widget's value."""
     _, url = app_url
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    flagged = page.locator('[data-testid="stMetric"]', has_text="Flagged cells")
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    flagged = page.locator('[data-testid="stMetric"]', has_text=re.compile("^Flagged cells"))
     try:
         page.goto(f"{url}/hotspot_map?hotspot_coverage=3", timeout=PAGE_TIMEOUT_MS)
         flagged.wait_for(timeout=PAGE_TIMEOUT_MS)
@@ -207,18 +223,105 @@ def test_a_map_link_opens_the_view_it_was_copied_from(app_url: tuple[str, str], 
         shown, cells = _flagged_of(flagged.inner_text())
         assert shown == flag_count(cells, 0.03)
 
-        page.get_by_text("Proportional to area crime").first.click()
-        page.wait_for_url("**hotspot_allocation=Proportional*", timeout=PAGE_TIMEOUT_MS)
-        assert "hotspot_coverage=3" in page.url
+        _choose(page, "Allocation", "By area crime")
+        page.wait_for_url("**hotspot_allocation=proportional*", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        weeks = page.get_by_role("combobox", name="Forecast week")
+        weeks.click()
+        second = page.get_by_role("option").nth(1)
+        second_label = second.inner_text()
+        second.click()
+        page.wait_for_url(
+            re.compile(r".*hotspot_as_of=\d{4}-\d{2}-\d{2}.*"), timeout=PAGE_TIMEOUT_MS
+        )
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        _choose(page, "Watch", "Night (23–07 h)")
+        page.wait_for_url("**hotspot_watch=night*", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        area = "Central"
+        _choose(page, "LAPD area", area)
+        page.wait_for_url("**hotspot_area=Central*", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.get_by_role("button", name="Layers").click()
+        page.get_by_text("Show past reports").first.click()
+        page.wait_for_url("**hotspot_past=true*", timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
         copied = page.url
+        assert "hotspot_coverage=3" in copied
+        assert " " not in copied and "%20" not in copied.split("hotspot_area")[0]
 
         page.goto(f"{url}/hotspot_map?hotspot_coverage=7", timeout=PAGE_TIMEOUT_MS)
         page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
         page.goto(copied, timeout=PAGE_TIMEOUT_MS)
         flagged.wait_for(timeout=PAGE_TIMEOUT_MS)
         page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
-        assert _flagged_of(flagged.inner_text())[0] == flag_count(cells, 0.03)
-        assert page.get_by_role("radio", name="Proportional to area crime").is_checked()
+        assert page.get_by_role("combobox", name="Forecast week").input_value() == second_label
+        assert page.get_by_role("combobox", name="Allocation").input_value() == "By area crime"
+        assert page.get_by_role("combobox", name="Watch").input_value() == "Night (23–07 h)"
+        assert page.get_by_role("combobox", name="LAPD area").input_value() == area
+        page.get_by_text("Patrol plan: Central, night").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.get_by_text("a report, ").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+    finally:
+        page.close()
+
+
+BASEMAP_TILES = "**/*basemaps.cartocdn.com/**"
+
+
+def _colours_drawn(png: bytes) -> dict[str, int]:
+    """Pixels of a screenshot that are reddish (a risk class) and near-black (an outline or
+    a label), counted to tell a drawn map from a blank one."""
+    from PIL import Image
+
+    pixels = Image.open(io.BytesIO(png)).convert("RGB").getdata()
+    red = sum(1 for r, g, b in pixels if r > 150 and g < 120 and b < 100)
+    dark = sum(1 for r, g, b in pixels if r < 60 and g < 60 and b < 60)
+    return {"red": red, "dark": dark}
+
+
+@pytest.mark.parametrize("tiles", ["loaded", "blocked"])
+def test_the_map_is_above_the_fold_and_reads_with_or_without_tiles(
+    app_url: tuple[str, str], browser, tiles: str
+) -> None:
+    """At 1440 x 900 the whole map shows without scrolling, with the LAPD areas outlined and
+    named from the grid; with the tile hosts blocked it still draws them. Screenshots of the
+    window as it opens, for a person to look at."""
+    dataset, url = app_url
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    blocked: list[str] = []
+    if tiles == "blocked":
+        page.route(BASEMAP_TILES, lambda route: (blocked.append(route.request.url), route.abort()))
+    try:
+        page.goto(f"{url}/hotspot_map?hotspot_area=Central", timeout=PAGE_TIMEOUT_MS)
+        deck = page.locator('[data-testid="stDeckGlJsonChart"]')
+        deck.locator("canvas").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_timeout(2500)
+        box = deck.bounding_box()
+        assert box["height"] >= 650 and box["y"] >= 0
+        if dataset == "real":  # the demo's synthetic-data banner takes a line more
+            assert box["y"] + box["height"] <= 900, box
+        controls = [
+            page.get_by_role("combobox", name=n).bounding_box()
+            for n in ("Forecast week", "LAPD area")
+        ]
+        assert abs(controls[0]["y"] - controls[1]["y"]) < 2 and controls[0]["y"] < box["y"]
+        page.get_by_text("outlines and names are drawn from the grid").first.wait_for()
+        drawn = _colours_drawn(deck.screenshot())
+        # The risk classes (their red and yellow hues) and the outlines' near-black ink.
+        assert drawn["red"] > 100 and drawn["dark"] > 100, drawn
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{dataset}-hotspot_map-central-tiles-{tiles}.png")
+        if tiles == "blocked":
+            assert blocked, "no basemap tile was asked for"
+            page.get_by_role("button", name="Layers").click()
+            page.get_by_text("Basemap", exact=True).first.click()
+            page.wait_for_url("**hotspot_basemap=false*", timeout=PAGE_TIMEOUT_MS)
+            page.get_by_text("Basemap tiles are off").first.wait_for(timeout=PAGE_TIMEOUT_MS)
+            page.keyboard.press("Escape")
+            page.locator(STOPPED).wait_for(timeout=PAGE_TIMEOUT_MS)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=SCREENSHOTS / f"{dataset}-hotspot_map-central-no-basemap.png")
     finally:
         page.close()
 

@@ -181,9 +181,13 @@ def test_smote_resamples_training_weeks_only_and_never_at_prediction():
         },
     )
     targets = [pd.Timestamp(w) for w in result.eval_weeks]
-    assert len(RecordingSMOTE.calls) == len(targets)
-    for weeks, target in zip(RecordingSMOTE.calls, targets, strict=True):
-        assert weeks.max() < target
+    # Each week fits the forest twice: the one scored, and its calibration copy (without the
+    # last training week, `calibration.expected_reports`).
+    assert len(RecordingSMOTE.calls) == 2 * len(targets)
+    pairs = zip(RecordingSMOTE.calls[::2], RecordingSMOTE.calls[1::2], strict=True)
+    for (served, copy), target in zip(pairs, targets, strict=True):
+        assert served.max() < target
+        assert copy.max() < served.max()
 
     grid, panel = _panel(frame, START + pd.Timedelta(weeks=6))
     model = random_forest_smote(RecordingSMOTE(random_state=0)).fit(panel.training_rows())
@@ -270,3 +274,18 @@ def test_geojson_is_valid_rfc7946_with_every_cell():
         assert set(props) >= {"cell", "risk", "rank", "flagged", "area_name"}
         assert isinstance(props["flagged"], bool) and isinstance(props["rank"], int)
         assert re.fullmatch(r"[0-9a-f]{15}", props["cell"])
+
+
+def test_a_forecaster_stored_before_expected_reports_still_forecasts():
+    """A pickle of an older version has no `expected`: its table says nothing rather than fail."""
+    import pickle
+
+    forecaster = fit_forecaster(synthetic_reports(), as_of=date(2024, 1, 28), model="kde")
+    assert np.isfinite(forecaster.forecast()["expected"]).all()
+    old = pickle.loads(pickle.dumps(forecaster))
+    del old.__dict__["expected"]
+    old = pickle.loads(pickle.dumps(old))
+    table = old.forecast()
+    assert table["expected"].isna().all()
+    assert table["cell"].tolist() == forecaster.forecast()["cell"].tolist()
+    assert table["percentile"].tolist() == forecaster.forecast()["percentile"].tolist()

@@ -4,12 +4,15 @@ import json
 import math
 from datetime import date
 
+import h3
 import pandas as pd
 import pytest
 
 from lacrime.hotspots.evaluation import evaluate_hotspots
-from lacrime.hotspots.forecast import forecast_hotspots, score_forecast, to_geojson
+from lacrime.hotspots.forecast import fit_at, forecast_hotspots, score_forecast, to_geojson
+from lacrime.hotspots.grid import DEFAULT_RESOLUTION, locate
 from lacrime.hotspots.models import MODELS
+from lacrime.hotspots.panel import with_cells
 from lacrime.records import to_json
 
 pytestmark = pytest.mark.real
@@ -95,3 +98,44 @@ def test_evaluation_reports_every_model_and_names_the_best(real_clean):
     assert len(areas) == real_clean["area_name"].nunique()
     for mode in ("citywide", "proportional"):
         assert sum(a[f"{mode}_flag_share"] for a in areas) == pytest.approx(1, abs=1e-3)
+
+
+def test_expected_reports_keep_the_order_and_hold_next_weeks_total(real_clean, next_week):
+    """Every model's expected reports read on one scale: they fall with rank, the percentile
+    goes from about 100 down, and the flagged cells' sum is near the reports they then had."""
+    for name in MODELS:
+        forecast = forecast_hotspots(real_clean, as_of=AS_OF, model=name)
+        expected = forecast["expected"].to_numpy()
+        assert (expected >= 0).all() and (pd.Series(expected).diff().dropna() <= 1e-9).all()
+        assert forecast["percentile"].iloc[0] > 99 and forecast["percentile"].min() >= 0
+        assert (forecast["percentile"].diff().dropna() <= 0).all()
+        located = next_week.assign(
+            cell=locate(next_week["lat"], next_week["lon"], h3.get_resolution(forecast["cell"][0]))
+        )
+        actual = located["cell"].value_counts().reindex(forecast["cell"], fill_value=0)
+        flagged = forecast["flagged"].to_numpy()
+        ratio = expected[flagged].sum() / actual.to_numpy()[flagged].sum()
+        print(f"\n{name}: expected / actual in flagged cells {ratio:.2f}")
+        assert 0.7 < ratio < 1.4, name
+
+
+def test_a_learner_is_calibrated_on_a_week_it_did_not_learn_from(real_clean):
+    """The forest's calibration copy never sees the last training week; the served forest does."""
+    seen: list[pd.Timestamp] = []
+
+    def recording_forest():
+        model = MODELS["random_forest_smote"]()
+        fit = model.fit
+
+        def fit_and_record(rows):
+            seen.append(rows.index.get_level_values("week").max())
+            return fit(rows)
+
+        model.fit = fit_and_record
+        return model
+
+    located = with_cells(real_clean, DEFAULT_RESOLUTION)
+    fitted = fit_at(located, AS_OF, {"rf": recording_forest}, resolution=DEFAULT_RESOLUTION)
+    served, calibration = seen
+    assert calibration == served - pd.Timedelta(days=7)
+    assert fitted["rf"].expected is not None

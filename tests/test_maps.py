@@ -5,14 +5,16 @@ import json
 import math
 from datetime import date, timedelta
 
+import h3
 import numpy as np
 import pandas as pd
 import pydeck as pdk
 import pytest
 
-from lacrime.app import charts, maps, palette
+from lacrime.app import charts, map_layers, maps, palette
 from lacrime.app import hotspots as hotspot_views
 from lacrime.errors import LacrimeError
+from lacrime.hotspots.calibration import percentile
 from lacrime.hotspots.forecast import fit_forecaster
 from lacrime.ops.train import latest_full_week_end
 
@@ -23,10 +25,13 @@ def _forecast(risk, areas, flagged, last_week, last_4_weeks) -> pd.DataFrame:
     order = np.lexsort((np.arange(n), -np.asarray(risk, dtype="float64")))
     rank = np.empty(n, dtype="int64")
     rank[order] = np.arange(1, n + 1)
+    cells = [h3.latlng_to_cell(34.0 + 0.004 * i, -118.4 + 0.004 * i, 8) for i in range(n)]
     return pd.DataFrame(
         {
-            "cell": [f"88283082{i:03x}ffff" for i in range(n)],
+            "cell": cells,
             "rank": rank,
+            "expected": np.asarray(risk, dtype="float64") * 2,
+            "percentile": percentile(np.asarray(risk, dtype="float64")),
             "risk": np.asarray(risk, dtype="float64"),
             "flagged": np.asarray(flagged, dtype=bool),
             "area_name": areas,
@@ -84,9 +89,10 @@ def test_legend_names_every_class_with_its_colour() -> None:
     for label, colour in zip(labels, maps.class_colours(), strict=True):
         assert label in html
         assert f"rgba({colour[0]}, {colour[1]}, {colour[2]}" in html
-    assert "flagged cell" in html
-    assert "reports, last 4 weeks" not in html
-    assert "reports, last 4 weeks" in maps.legend_html(past=True)
+    assert "flagged cell" in html and "LAPD area" in html
+    assert "a report," not in html and "patrol zone" not in html
+    assert "a report, last week" in maps.legend_html(past="last week")
+    assert "patrol zone" in maps.legend_html(zones=True)
 
 
 def _pixel_span(lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float, zoom: float):
@@ -105,8 +111,8 @@ def test_view_fits_the_cells_into_the_map_and_zooms_in_on_a_smaller_area() -> No
     width, height = _pixel_span(33.75, 34.30, -118.65, -118.18, city.zoom)
     assert width <= maps.MAP_WIDTH_PX and height <= maps.MAP_HEIGHT_PX
     assert max(width / maps.MAP_WIDTH_PX, height / maps.MAP_HEIGHT_PX) > 0.75
-    area = maps.view_state(pd.Series([34.08, 34.14]), pd.Series([-118.40, -118.30]), pitch=40)
-    assert area.zoom > city.zoom + 1 and area.pitch == 40
+    area = maps.view_state(pd.Series([34.08, 34.14]), pd.Series([-118.40, -118.30]))
+    assert area.zoom > city.zoom + 1 and area.pitch == city.pitch == 0
 
 
 def test_deck_draws_every_cell_outlines_the_flagged_and_adds_past_reports() -> None:
@@ -120,21 +126,89 @@ def test_deck_draws_every_cell_outlines_the_flagged_and_adds_past_reports() -> N
     view = maps.view_state(forecast["lat"], forecast["lon"])
     deck = maps.hotspot_deck(forecast, view)
     layers = {layer.id: layer for layer in deck.layers}
-    assert list(layers) == ["risk", "flagged"]
+    assert list(layers) == ["risk", "flagged", "areas", "area-names"]
     assert [row["cell"] for row in layers["risk"].data] == forecast["cell"].tolist()
     assert {row["cell"] for row in layers["flagged"].data} == set(
         forecast["cell"][forecast["flagged"]]
     )
     assert deck.map_provider == "carto"
-    assert "of 4" in deck._tooltip["html"]
-    past = hotspot_views.past_incidents(forecast)
+    assert "of 4" in deck._tooltip["html"] and "Expected reports" in deck._tooltip["html"]
+    tooltip = maps.map_cells(forecast)
+    assert tooltip["expected_text"].tolist() == ["1.8", "1.6", "0.2", "0.0"]
+    past = pd.DataFrame({"lat": [34.0, 34.01, 34.02], "lon": [-118.4, -118.39, -118.38]})
     with_past = maps.hotspot_deck(forecast, view, past=past)
-    assert [layer.id for layer in with_past.layers] == ["risk", "flagged", "past"]
-    assert len(with_past.layers[2].data) == 3
+    assert [layer.id for layer in with_past.layers][-1] == "past"
+    assert with_past.layers[-1].type == "ScatterplotLayer" and len(with_past.layers[-1].data) == 3
+    assert with_past.initial_view_state.pitch == 0
 
     sent = with_past.to_json()
     assert json.loads(sent) == json.loads(pdk.Deck.to_json(with_past))
     assert "\n" not in sent and len(sent) < len(pdk.Deck.to_json(with_past)) / 1.5
+
+
+def test_areas_are_outlined_from_their_own_cells_and_named_inside() -> None:
+    """Each area's cells dissolve into one outline whose ring runs along its cells' edges, and
+    its name sits at the centre of one of its own cells."""
+    west = h3.grid_disk(h3.latlng_to_cell(34.05, -118.30, 8), 2)
+    east = h3.grid_disk(h3.latlng_to_cell(34.05, -118.20, 8), 1)
+    cells = pd.DataFrame(
+        {"cell": [*west, *east], "area_name": ["West"] * len(west) + ["East"] * len(east)}
+    )
+    outlines = map_layers.area_outlines(cells).set_index("area_name")
+    assert sorted(outlines.index) == ["East", "West"]
+    for area, members in (("West", west), ("East", east)):
+        (ring,) = outlines.loc[area, "rings"]
+        vertices = {
+            (round(lat, 9), round(lon, 9)) for c in members for lat, lon in h3.cell_to_boundary(c)
+        }
+        assert all((round(lat, 9), round(lon, 9)) in vertices for lon, lat in ring)
+        label = h3.latlng_to_cell(outlines.loc[area, "lat"], outlines.loc[area, "lon"], 8)
+        assert label in members
+    layers = map_layers.area_layers(outlines.reset_index(), chosen="East")
+    widths = {str(row["path"]): row["width"] for row in layers[0].data}
+    assert widths[str(outlines.loc["East", "rings"][0])] == map_layers.CHOSEN_LINE_PX
+    assert widths[str(outlines.loc["West", "rings"][0])] == map_layers.AREA_LINE_PX
+    assert {row["area_name"] for row in layers[1].data} == {"East", "West"}
+
+
+def test_choosing_an_area_dims_the_rest_and_no_basemap_draws_a_plain_background() -> None:
+    forecast = _forecast([0.9, 0.8, 0.1, 0.0], ["A", "A", "B", "B"], [True] * 4, [0] * 4, [0] * 4)
+    fills = maps.map_cells(forecast, area="A")["fill"].tolist()
+    full = maps.map_cells(forecast)["fill"].tolist()
+    assert fills[:2] == full[:2]
+    assert [f[:3] for f in fills[2:]] == [f[:3] for f in full[2:]]
+    assert all(f[3] == maps.DIM_ALPHA < g[3] for f, g in zip(fills[2:], full[2:], strict=True))
+    view = maps.view_state(forecast["lat"], forecast["lon"])
+    plain = maps.hotspot_deck(forecast, view, basemap=False)
+    assert plain.layers[0].id == "background" and plain.map_style is None
+    assert plain.map_provider is None
+
+
+def _lab(rgb) -> np.ndarray:
+    """CIELAB (D65) of an sRGB colour."""
+    c = np.asarray(rgb, dtype="float64") / 255
+    c = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    m = np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+    xyz = m @ c / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize(
+    "background",
+    [(250, 250, 248), (255, 255, 255), map_layers.BACKGROUND[:3]],
+    ids=["carto light", "no tiles", "plain background"],
+)
+def test_colour_classes_are_told_apart_on_every_background(background) -> None:
+    """Neighbouring classes (the top three reds above all) differ by a CIE76 distance of at
+    least 15 once blended over the background, and the palest stands out from it by as much."""
+    shown = [
+        _lab(np.array(c[:3]) * c[3] / 255 + np.array(background) * (1 - c[3] / 255))
+        for c in maps.class_colours()
+    ]
+    steps = [float(np.linalg.norm(a - b)) for a, b in zip(shown, shown[1:], strict=False)]
+    assert min(steps) >= 15, steps
+    assert np.linalg.norm(shown[-1] - _lab(background)) >= 15
 
 
 def test_flagged_table_shares_add_up_to_the_flagged_share() -> None:

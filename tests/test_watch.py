@@ -109,7 +109,7 @@ def test_cli_hotspots_by_watch_exports_the_watch(small_trained_home, monkeypatch
     out = json.loads(capsys.readouterr().out)
     assert out["meta"]["watch"] == "night"
     assert {row["watch"] for row in out["cells"]} == {"night"}
-    assert main(["hotspots", "--as-of", "2023-12-24", "--watch", "day"]) == 0
+    assert main(["hotspots", "--as-of", "2023-12-24", "--watch", "day", "--format", "geojson"]) == 0
     geo = json.loads(capsys.readouterr().out)
     assert {f["properties"]["watch"] for f in geo["features"]} == {"day"}
     with pytest.raises(SystemExit) as exit_:

@@ -5,6 +5,7 @@ Shares of crime come from the forecast's own `last_week` and `last_4_weeks` coun
 the model saw just before the forecast week, on the same grid and crime group as the flags.
 """
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date, timedelta
 
@@ -12,9 +13,11 @@ import h3
 import numpy as np
 import pandas as pd
 
-from lacrime.calendar import last_full_sunday
+from lacrime.calendar import WATCHES, WEEK, last_full_sunday, watch_codes
 from lacrime.data.categories import GROUPS as GROUPS
+from lacrime.data.clean import DEFAULT_TIMES
 from lacrime.data.completeness import Completeness
+from lacrime.data.privacy import only_locatable
 from lacrime.errors import LacrimeError
 from lacrime.hotspots.flagging import ALLOCATIONS as ALLOCATIONS
 from lacrime.hotspots.flagging import DEFAULT_SHARE as DEFAULT_SHARE
@@ -27,13 +30,22 @@ from lacrime.hotspots.forecast import (
     fit_forecaster,
     score_forecast,
 )
+from lacrime.hotspots.forecast import incomplete_areas as forecast_incomplete_areas
 from lacrime.hotspots.forecast import (
     to_geojson as to_geojson,
 )
+from lacrime.hotspots.grid import locate
 from lacrime.hotspots.models import MODELS
+from lacrime.hotspots.models import label as model_label
+from lacrime.hotspots.zones import PatrolPlan, patrol_plan
 
 # What the map page offers, in the order it offers them.
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+# The allocation control's short names (the flagging modes' full names are in its help).
+ALLOCATION_CHOICES: dict[str, str] = {"citywide": "City-wide", "proportional": "By area crime"}
+# The watch control: all day (the hotspot models) or one watch (`hotspots.watch`).
+ALL_DAY = "all"
+WATCH_CHOICES: tuple[str, ...] = (ALL_DAY, *WATCHES)
 
 # Beyond these ratios (share of flagged cells / share of crime) an area gets a wide margin more
 # or less attention than its crime would justify.
@@ -58,12 +70,34 @@ def forecast_weeks(first_day: date, last_day: date) -> list[date]:
 
 
 def week_label(as_of: date) -> str:
-    """The forecast week after `as_of`, as a reader names it: "Mon 25 Mar – Sun 31 Mar 2024".
-
-    It is also the week's value in a shared link, so it must not change when newer data comes.
-    """
+    """The forecast week after `as_of` (Monday to Sunday), short enough for the map's row of
+    controls: "25–31 Mar 2024", "26 Feb – 3 Mar 2024" (a shared link carries `as_of`'s ISO
+    date instead)."""
     start, end = as_of + timedelta(days=1), as_of + timedelta(days=7)
-    return f"{start:%a %d %b} – {end:%a %d %b %Y}"
+    if start.month == end.month:
+        return f"{start.day}–{end.day} {end:%b %Y}"
+    return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
+
+
+def model_choice_label(name: str, default: str) -> str:
+    """A model as the map's control names it: its human name, "(default)" after the default."""
+    return f"{model_label(name)} (default)" if name == default else model_label(name)
+
+
+def group_label(group: str | None) -> str:
+    return "All groups" if group is None else group
+
+
+def area_label(area: str | None) -> str:
+    return "Whole city" if area is None else area
+
+
+def watch_label(watch: str) -> str:
+    """A watch as the map's control names it: "All day", "Night (23–07 h)"."""
+    if watch == ALL_DAY:
+        return "All day"
+    first, after = WATCHES[watch]
+    return f"{watch.capitalize()} ({first:02d}–{after:02d} h)"
 
 
 def fit_for(
@@ -100,7 +134,8 @@ def flagged_cells(forecast: pd.DataFrame, area: str | None) -> pd.DataFrame:
     """The selection's flagged cells with the forecast's own columns, as a download offers them,
     so a saved file reads like `forecast_hotspots` output restricted to what is flagged."""
     cells = selection(forecast, area)
-    return cells.loc[cells["flagged"], list(FORECAST_COLUMNS)]
+    columns = [*FORECAST_COLUMNS, *(["watch"] if "watch" in cells else [])]
+    return cells.loc[cells["flagged"], columns]
 
 
 def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
@@ -112,7 +147,8 @@ def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFra
     """
     cells = selection(forecast, area)
     flagged = cells[cells["flagged"]].sort_values("rank")
-    table = flagged[["rank", "cell", "area_name", "risk", "last_week", "last_4_weeks"]].copy()
+    columns = ["rank", "cell", "area_name", "expected", "percentile", "risk"]
+    table = flagged[[*columns, "last_week", "last_4_weeks"]].copy()
     for column in ("last_week", "last_4_weeks"):
         total = cells[column].sum()
         table[f"{column}_share"] = flagged[column] / total if total else np.nan
@@ -136,11 +172,45 @@ def flagged_share(forecast: pd.DataFrame, area: str | None = None) -> dict:
     return out
 
 
-def past_incidents(forecast: pd.DataFrame) -> pd.DataFrame:
-    """Cells with reports in the last 4 weeks before the forecast, with their count: the density
-    of past incidents to compare the forecast with, one row per cell rather than per report."""
-    recent = forecast[forecast["last_4_weeks"] > 0]
-    return recent[["cell", "area_name", "last_week", "last_4_weeks"]].reset_index(drop=True)
+def past_reports(
+    frame: pd.DataFrame,
+    forecast: pd.DataFrame,
+    *,
+    group: str | None,
+    area: str | None,
+    watch: str,
+) -> tuple[pd.DataFrame, str]:
+    """The reports the map shows as points, and the span they are of: the forecast week's once
+    it is in `frame` (a point inside a flagged outline is a hit, outside one a miss), else the
+    week before it, the last the forecast saw. Only reports whose place may be shown
+    (`privacy.only_locatable`: never a sex offence), of the group, area and watch in view."""
+    start = pd.Timestamp(forecast.attrs["window_start"])
+    if frame["occurred_at"].max().normalize() < pd.Timestamp(forecast.attrs["window_end"]):
+        start -= WEEK
+        span = f"last week ({start:%a %d %b} – {start + WEEK - pd.Timedelta(days=1):%a %d %b})"
+    else:
+        span = (
+            f"the forecast week ({start:%a %d %b} – {start + WEEK - pd.Timedelta(days=1):%a %d %b})"
+        )
+    reports = _of_week(frame, start, group, watch)
+    if area is not None:
+        reports = reports[reports["area_name"] == area]
+    return only_locatable(reports)[["lat", "lon"]].reset_index(drop=True), span
+
+
+def _of_week(
+    frame: pd.DataFrame, start: pd.Timestamp, group: str | None, watch: str
+) -> pd.DataFrame:
+    """The reports of the 7 days from `start`, of `group` (None: all) and `watch` (ALL_DAY, or
+    a watch: its reports of known time only, as its forecasts are scored)."""
+    week = frame[(frame["occurred_at"] >= start) & (frame["occurred_at"] < start + WEEK)]
+    if group is not None:
+        week = week[week["crime_group"] == group]
+    if watch != ALL_DAY:
+        code = list(WATCHES).index(watch)
+        hours = watch_codes(week["occurred_at"].dt.hour.to_numpy())
+        week = week[(hours == code) & ~week["time_occ"].isin(DEFAULT_TIMES).to_numpy()]
+    return week
 
 
 def area_spread(forecasts: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -189,15 +259,76 @@ def _ratios(areas: pd.DataFrame) -> str:
     return ", ".join(f"{row.area_name} ({row.ratio:.2f}×)" for row in areas.itertuples())
 
 
-def week_outcome(forecast: pd.DataFrame, frame: pd.DataFrame, group: str | None) -> dict | None:
+def week_outcome(
+    forecast: pd.DataFrame,
+    frame: pd.DataFrame,
+    group: str | None,
+    area: str | None = None,
+    watch: str = ALL_DAY,
+) -> dict | None:
     """How the forecast's flags did on the reports of its week, when that week is in `frame`
-    (None when it is not, or not completely: a partial week would understate the crimes)."""
-    start = pd.Timestamp(forecast.attrs["window_start"])
+    (None when it is not, or not completely: a partial week would understate the crimes).
+
+    With `area`, the area's own cells against the reports that occurred in them: the hit rate
+    and PAI of the area as if it were the city. With a watch, that watch's reports of known time.
+    """
     last = pd.Timestamp(forecast.attrs["window_end"])
     if frame["occurred_at"].max().normalize() < last:
         return None
-    end = last + pd.Timedelta(days=1)
-    week = frame[(frame["occurred_at"] >= start) & (frame["occurred_at"] < end)]
-    if group is not None:
-        week = week[week["crime_group"] == group]
+    week = _of_week(frame, pd.Timestamp(forecast.attrs["window_start"]), group, watch)
+    if area is not None:
+        forecast = selection(forecast, area)
+        resolution = h3.get_resolution(forecast["cell"].iloc[0])
+        week = week[np.isin(locate(week["lat"], week["lon"], resolution), forecast["cell"])]
     return score_forecast(forecast, week) if len(week) else None
+
+
+def incomplete_areas(forecaster: object, manifest: dict) -> tuple[str, ...]:
+    """The areas whose reports of the 4 weeks before the forecast week are incomplete (the
+    records-system switch, reporting lag), for any forecaster with a `grid` and `as_of`."""
+    completeness = Completeness.from_manifest(manifest)
+    start = pd.Timestamp(forecaster.as_of) + pd.Timedelta(days=1)
+    return forecast_incomplete_areas(completeness, start, forecaster.grid)
+
+
+def download_name(forecast: pd.DataFrame, choice: tuple) -> str:
+    """A download's file name from the view: week, model (or watch), coverage, allocation,
+    group and area, in ids rather than labels, without spaces."""
+    _, model, group, watch, area, coverage, allocation = choice
+    parts = [
+        "hotspots",
+        forecast.attrs["window_start"],
+        model if watch == ALL_DAY else watch,
+        f"{round(coverage * 100)}pct",
+        allocation,
+        *([group] if group else []),
+        *([area] if area else []),
+    ]
+    return "_".join(parts).replace(" ", "_")
+
+
+def map_plan(forecast: pd.DataFrame, frame: pd.DataFrame, area: str | None) -> PatrolPlan:
+    """The patrol plan of the map's view: the cells it flags in `area` (None: the city) joined
+    into zones, so the plan read aloud is what the map shows; the share of each zone is of the
+    area's expected reports. (The briefing's plan instead flags a share of the area's own
+    cells, `decision.plan_for`.)"""
+    plan = patrol_plan(selection(forecast, area), frame, area=None)
+    return dataclasses.replace(plan, area=area)
+
+
+# Zones the page lists (the busiest first); the CSV download holds them all.
+PLAN_ROWS = 12
+PLAN_HEADINGS = {
+    "zone": "Zone",
+    "cells": "Cells",
+    "expected_reports": "Expected reports",
+    "share_of_area": "Share of the area's expected reports",
+    "streets": "Streets most reported (reports, last 8 weeks)",
+}
+
+
+def plan_table(plan: PatrolPlan) -> pd.DataFrame:
+    """The plan's zones as the page lists them: headings a reader knows, one decimal."""
+    table = plan.table()[list(PLAN_HEADINGS)]
+    table["expected_reports"] = table["expected_reports"].map(lambda v: f"{v:.1f}")
+    return table.rename(columns=PLAN_HEADINGS)

@@ -132,16 +132,25 @@ def record() -> TrainingRecord | None:
     return None if version is None else _record(version.version, version)
 
 
-def page_header(title: str, caption: str) -> dict:
+def page_header(title: str, caption: str, *, data_line: bool = True) -> dict:
     """Title, what the page is for, the synthetic-data banner and the data's date range and
-    freshness in small print; returns the manifest so the page need not load it again."""
+    freshness in small print; returns the manifest so the page need not load it again.
+
+    `data_line=False` leaves the small print for the page to show lower down
+    (`dataset_caption`), as the map page does to keep its map above the fold."""
     st.title(title)
     st.caption(caption)
     current = manifest()
     if current["synthetic"]:
         st.warning(SYNTHETIC_BANNER, icon=":material/science:")
-    st.caption(summaries.dataset_line(current, dt.date.today()))
+    if data_line:
+        dataset_caption(current)
     return current
+
+
+def dataset_caption(manifest: dict) -> None:
+    """The data's date range and freshness in small print."""
+    st.caption(summaries.dataset_line(manifest, dt.date.today()))
 
 
 def sources_block(manifest: dict) -> None:
@@ -313,3 +322,32 @@ def hourly_counts(
     """Reports per date and hour for an area and crime group, counted once per dataset: picking
     another weekday, season or hour then costs nothing."""
     return _hourly_counts(_current_dataset_id(), area, crime_group, exclude_default_times)
+
+
+def linked_selectbox(
+    where: object,
+    label: str,
+    options: list,
+    *,
+    key: str,
+    default: object,
+    to_id: Callable[[object], str],
+    **kwargs: object,
+) -> object:
+    """A selectbox whose choice a shared link carries as its id (`to_id`: a week's ISO date, a
+    model's code name) rather than the label shown, which Streamlit's own URL binding would
+    carry and which changes with the wording. The id sits under `key` in the URL, absent for
+    the `default`; an unknown id in a link is ignored."""
+    ids = [to_id(option) for option in options]
+    if key not in st.session_state or st.session_state[key] not in options:
+        wanted = st.query_params.get(key)
+        st.session_state[key] = options[ids.index(wanted)] if wanted in ids else default
+
+    def remember() -> None:
+        chosen = st.session_state[key]
+        if chosen == default:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = to_id(chosen)
+
+    return where.selectbox(label, options, key=key, on_change=remember, **kwargs)

@@ -161,8 +161,13 @@ def _usable_part(forecaster: HotspotForecaster, areas: list[str] | None) -> Hots
         return forecaster
     keep = forecaster.grid.cells["area_name"].isin(areas).to_numpy()
     grid = Grid(resolution=forecaster.grid.resolution, cells=forecaster.grid.cells[keep])
+    expected = None if forecaster.expected is None else forecaster.expected[keep]
     return dataclasses.replace(
-        forecaster, grid=grid, risk=forecaster.risk[keep], recent=forecaster.recent[keep]
+        forecaster,
+        grid=grid,
+        risk=forecaster.risk[keep],
+        recent=forecaster.recent[keep],
+        expected=expected,
     )
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from lacrime.calendar import WEEK
 from lacrime.data.completeness import Completeness
 from lacrime.errors import LacrimeError, choose
+from lacrime.hotspots.calibration import expected_reports, percentile
 from lacrime.hotspots.flagging import (
     DEFAULT_SHARE,
     check_flagging,
@@ -48,6 +49,8 @@ HORIZON_DAYS = 7
 FORECAST_COLUMNS = (
     "cell",
     "rank",
+    "expected",
+    "percentile",
     "risk",
     "flagged",
     "area_name",
@@ -76,6 +79,10 @@ class HotspotForecaster:
     # Areas whose reports of the 4 weeks before the forecast week are incomplete (the switch to
     # NIBRS, reporting lag): their cells' risk rests on partial counts.
     incomplete_areas: tuple[str, ...] = ()
+    # Each cell's expected reports in the forecast week (`calibration.expected_reports`); None
+    # for a forecaster stored before it existed (the class default fills old pickles in), or
+    # trained on too few weeks to calibrate: its table then shows no expected reports.
+    expected: np.ndarray | None = None
 
     @property
     def window(self) -> tuple[date, date]:
@@ -98,9 +105,16 @@ class HotspotForecaster:
             "resolution": self.grid.resolution,
             "trained_until": self.trained_until.isoformat(),
             "incomplete_areas": list(self.incomplete_areas),
+            "expected": "expected reports in the week, the model's risk calibrated",
         }
         return forecast_table(
-            self.risk, self.grid, self.recent, coverage=coverage, allocation=allocation, attrs=attrs
+            self.risk,
+            self.grid,
+            self.recent,
+            coverage=coverage,
+            allocation=allocation,
+            attrs=attrs,
+            expected=self.expected,
         )
 
 
@@ -112,10 +126,14 @@ def forecast_table(
     coverage: float,
     allocation: str,
     attrs: dict,
+    expected: np.ndarray | None,
 ) -> pd.DataFrame:
     """The FORECAST_COLUMNS table of every cell of `grid` ranked by `risk` (1 = highest), the
     top `coverage` share flagged; `recent` holds each cell's `last_week` and `last_4_weeks`,
-    which also weigh the areas of a proportional allocation. `attrs` describe the forecast."""
+    which also weigh the areas of a proportional allocation. `attrs` describe the forecast.
+
+    `expected` (reports next week; NaN where None) and `percentile` read the same for every
+    model, where `risk` is on each model's own scale."""
     allocation = check_flagging(coverage, allocation)
     cells = grid.cells
     area_weights = recent.groupby(cells["area_name"].to_numpy())["last_4_weeks"].sum()
@@ -127,6 +145,8 @@ def forecast_table(
         {
             "cell": cells.index.to_numpy(dtype="str"),
             "rank": rank,
+            "expected": np.full(len(cells), np.nan) if expected is None else expected,
+            "percentile": percentile(risk),
             "risk": risk,
             "flagged": flagged,
             "area_name": cells["area_name"].to_numpy(),
@@ -157,7 +177,10 @@ def fit_at(
     The one place a hotspot model is trained: `fit_forecaster` calls it for the forecast that
     ships, and the rolling evaluation for each of its weeks, so what is evaluated is what is
     served. Several models share one grid and panel, which are the costly part. With
-    `completeness`, the weeks an area reported incompletely train nothing in that area.
+    `completeness`, the weeks an area reported incompletely train nothing in that area. Each
+    forecaster's `expected` reports come from `calibration.expected_reports`: a learner is
+    trained a second time without its last training week to calibrate on that week, since its
+    risk on the rows it learnt from would promise more than it keeps.
     """
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = located[located["occurred_at"] < cutoff]
@@ -183,6 +206,7 @@ def fit_at(
         started = time.perf_counter()
         model = factory().fit(train)
         risk = np.asarray(model.risk(target), dtype="float64")
+        expected = expected_reports(factory, model, train, risk)
         fitted[name] = HotspotForecaster(
             model=model,
             grid=grid,
@@ -191,14 +215,16 @@ def fit_at(
             risk=risk,
             recent=recent,
             seconds=time.perf_counter() - started,
-            incomplete_areas=_incomplete_areas(completeness, cutoff, grid),
+            incomplete_areas=incomplete_areas(completeness, cutoff, grid),
+            expected=expected,
         )
     return fitted
 
 
-def _incomplete_areas(
+def incomplete_areas(
     completeness: Completeness | None, target_start: pd.Timestamp, grid: Grid
 ) -> tuple[str, ...]:
+    """The areas of `grid` that reported any of the 4 weeks before `target_start` incompletely."""
     if completeness is None or not completeness.gaps:
         return ()
     starts = pd.DatetimeIndex([target_start - k * WEEK for k in range(4, 0, -1)])
@@ -291,8 +317,9 @@ def forecast_hotspots(
 ) -> pd.DataFrame:
     """Every grid cell with its risk, rank and flag for the 7 days after `as_of`.
 
-    Columns FORECAST_COLUMNS; `risk` ranks cells but is not a calibrated probability (see
-    `HotspotModel.risk`). `attrs` records the model, its features, the window and the latest
+    Columns FORECAST_COLUMNS; `risk` ranks cells on the model's own scale (see
+    `HotspotModel.risk`), `expected` is it calibrated to reports next week. `attrs` records
+    the model, its features, the window and the latest
     report used. `model` defaults to DEFAULT_MODEL, the best by the evaluation on the
     real extract; pass the evaluation's `default_model` to follow a newer evaluation.
     """
@@ -316,6 +343,8 @@ def to_geojson(forecast: pd.DataFrame) -> dict:
             "geometry": {"type": "Polygon", "coordinates": [cell_polygon(row.cell)]},
             "properties": {
                 "cell": row.cell,
+                "expected": _finite(row.expected),
+                "percentile": _finite(row.percentile),
                 "risk": _finite(row.risk),
                 "rank": int(row.rank),
                 "flagged": bool(row.flagged),

@@ -258,6 +258,7 @@ class WatchForecaster:
             coverage=coverage,
             allocation=allocation,
             attrs=attrs,
+            expected=self.expected,
         )
         table["watch"] = self.watch
         return table

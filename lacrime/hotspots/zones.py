@@ -149,8 +149,8 @@ def patrol_plan(
     area: str | None = None,
     coverage: float | None = None,
 ) -> PatrolPlan:
-    """The zones of `area`'s riskiest cells in `forecast` (a watch forecast, whose `risk` is
-    each cell's expected reports), with the streets of `reports` (the cleaned dataset) most
+    """The zones of `area`'s riskiest cells in `forecast` (a watch or all-day forecast, with
+    each cell's `expected` reports), with the streets of `reports` (the cleaned dataset) most
     reported in each zone.
 
     An area's plan flags `coverage` (default: the forecast's) of the area's own cells, since
@@ -162,7 +162,7 @@ def patrol_plan(
         top = risk_order(cells["risk"].to_numpy(), pd.Index(cells["cell"]))
         top = top[: flag_count(len(cells), coverage or float(forecast.attrs["coverage"]))]
         cells = cells.assign(flagged=np.isin(np.arange(len(cells)), top))
-    expected = cells.set_index("cell")["risk"]
+    expected = cells.set_index("cell")["expected"]
     total = float(expected.sum())
     window_start = pd.Timestamp(forecast.attrs["window_start"])
     watch = forecast.attrs.get("watch")
@@ -173,7 +173,7 @@ def patrol_plan(
         watch=watch,
     )
     zones = []
-    chosen = cells["flagged"] & (cells["risk"] > 0)  # a cell expecting nothing is no target
+    chosen = cells["flagged"] & (cells["expected"] > 0)  # a cell expecting nothing is no target
     for members in zones_of(cells.loc[chosen, "cell"].tolist()):
         named = streets[streets["cell"].isin(members)].groupby("street")["reports"].sum()
         named = named.reset_index().sort_values(["reports", "street"], ascending=[False, True])
