@@ -1,15 +1,17 @@
 """The pages, run headless with Streamlit's AppTest on the demo and on the real extract."""
 
+import json
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from support import vega_charts
 
 from lacrime.app import summaries, ui
 from lacrime.cli import main
-from lacrime.data.dataset import current_dir, has_dataset, read_manifest
+from lacrime.data.dataset import current_dir, has_dataset, load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions, override_file
 from lacrime.ops import bootstrap
 from lacrime.ops.registry import current_version_id
@@ -72,6 +74,38 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     assert len(top) == 10
     (sources,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
     assert sorted(sources["Area"]) == sorted(manifest["history"]["areas"])
+
+
+def test_overview_leads_with_this_week_against_the_four_before(home: Path) -> None:
+    """The headline figures are this week's reports and the mean of the 4 weeks before,
+    counted here from the dataset, without the areas the switch to NIBRS left incomplete."""
+    manifest = read_manifest()
+    frame = load_dataset()
+    at = run_page(OVERVIEW)
+    assert at.header[0].value.startswith("This week")
+    switched = sorted(name for name, area in manifest["history"]["areas"].items() if area["gaps"])
+    sunday = frame["occurred_at"].max().normalize()
+    sunday -= pd.Timedelta(days=(sunday.weekday() + 1) % 7)
+    monday = sunday - pd.Timedelta(days=6)
+    kept = frame[~frame["area_name"].isin(switched)]
+    day = kept["occurred_at"].dt.normalize()
+    this_week = int(day.between(monday, sunday).sum())
+    before = day.between(monday - pd.Timedelta(days=28), monday - pd.Timedelta(days=1)).sum() / 4
+    metrics = {m.label.split(",")[0]: m.value for m in at.metric}
+    assert metrics["Reports this week"] == f"{this_week:,}"
+    assert metrics["Mean of the 4 weeks before"] == f"{before:,.0f}"
+    assert f"{monday:%a %d %b} to {sunday:%a %d %b %Y}" in at.header[0].value
+    switch_notes = [w.value for w in at.warning if "reported these weeks incompletely" in w.value]
+    if switched:
+        assert all(area in switch_notes[0] for area in switched)
+    else:
+        assert not switch_notes
+    changes = [m.value for m in at.markdown if m.value.startswith("- **")]
+    assert len(changes) == 5
+    assert not any(f"**{area}**" in line for line in changes for area in switched)
+    assert all("normal week-to-week variation" in line for line in changes)
+    by_area, by_group = at.get("plotly_chart")
+    assert len(json.loads(by_area.proto.spec)["data"][0]["y"]) == manifest["areas"]
 
 
 def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
@@ -137,8 +171,11 @@ def test_first_start_generates_the_demo(monkeypatch: pytest.MonkeyPatch) -> None
     manifest = read_manifest()
     assert manifest["synthetic"] is True
     assert manifest["report"]["rows_in"] == 3000
-    assert at.status[0].label.startswith("Demo dataset ready")
+    assert not at.status  # the progress page is gone once the first start is done
     assert at.title[0].value == "Overview"
+    lines = bootstrap.status_lines()
+    assert lines[-1].endswith(f"Ready: model version {current_version_id()}")
+    assert any("Generating 3,000 synthetic reports" in line for line in lines)
     assert _banner_shown(at)
     assert {m.label: m.value for m in at.metric}["Reports"] == f"{manifest['rows']:,}"
 

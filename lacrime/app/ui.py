@@ -7,6 +7,8 @@ ingest or a retrain is picked up on the next page view without restarting the ap
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
@@ -14,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from lacrime.app import hotspots as hotspot_views
-from lacrime.app import summaries
+from lacrime.app import summaries, weekly
 from lacrime.data import dataset
 from lacrime.data.completeness import Completeness
 from lacrime.data.exclusions import load_exclusions
@@ -35,22 +37,68 @@ SYNTHETIC_BANNER = (
 
 
 def prepare() -> None:
-    """What a fresh machine needs before any page is served, each step under a visible status.
+    """Serve a progress page, at once, while a first start prepares the demo dataset and the
+    first models; on later runs it costs two file checks.
 
-    Runs on every script run; once done it costs a file check.
+    The work runs once per server process in a background thread (`bootstrap.prepare`, under
+    the first-start lock, which also makes it wait for a `lacrime prepare` that `make run`
+    started with the server), so no visitor's page is held while it runs. The page shows the
+    progress lines of whichever process does the work, and reruns itself until it is done.
     """
-    if not dataset.has_dataset():
-        with st.status("First start: preparing the synthetic demo dataset", expanded=True) as box:
-            manifest = bootstrap.ensure_dataset(box.write)
-            box.update(
-                label=f"Demo dataset ready: {manifest['rows']:,} reports",
-                state="complete",
-                expanded=False,
-            )
-    if registry.current_version_id() is None:
-        with st.status("First start: training the models once", expanded=True) as box:
-            version = bootstrap.ensure_models(box.write)
-            box.update(label=f"Models ready: version {version}", state="complete", expanded=False)
+    if bootstrap.ready():
+        if st.session_state.pop("_first_start_seen", False):
+            st.toast("First start done: the demo dataset and the models are ready.")
+        return
+    failure = _first_start()
+    if failure is not None:
+        raise failure
+    st.session_state["_first_start_seen"] = True
+    st.title("Preparing lacrime")
+    st.caption(
+        "First start: making a synthetic demo dataset and training the models once. This takes "
+        "about a minute; the page opens by itself when it is done."
+    )
+    with st.status("First start in progress", expanded=True):
+        st.code("\n".join(bootstrap.status_lines()) or "starting", language=None)
+    time.sleep(FIRST_START_POLL_S)
+    st.rerun()
+
+
+FIRST_START_POLL_S = 1.0
+_first_start_lock = threading.Lock()
+_first_start_state: dict[str, object] = {}
+
+
+def _first_start() -> Exception | None:
+    """Start `bootstrap.prepare` in this process's background thread unless it runs already;
+    the error it ended with, once (the next visit tries again)."""
+    with _first_start_lock:
+        thread = _first_start_state.get("thread")
+        if thread is not None and not thread.is_alive():
+            _first_start_state.clear()
+            if isinstance(thread.error, Exception):
+                return thread.error
+            thread = None
+        if thread is None:
+            thread = _Preparing()
+            _first_start_state["thread"] = thread
+            thread.start()
+    return None
+
+
+class _Preparing(threading.Thread):
+    """`bootstrap.prepare` in the background, keeping the exception it ends with."""
+
+    def __init__(self) -> None:
+        super().__init__(name="lacrime-first-start", daemon=True)
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            bootstrap.prepare()
+        except Exception as exc:  # shown to the next visitor by `prepare`
+            logger.error("first start failed", exc_info=exc)
+            self.error = exc
 
 
 def _current_dataset_id() -> str:
@@ -313,3 +361,15 @@ def hourly_counts(
     """Reports per date and hour for an area and crime group, counted once per dataset: picking
     another weekday, season or hour then costs nothing."""
     return _hourly_counts(_current_dataset_id(), area, crime_group, exclude_default_times)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _week_comparison(dataset_id: str) -> weekly.WeekComparison | None:
+    return weekly.compare_weeks(
+        _reports(dataset_id), Completeness.from_manifest(_manifest(dataset_id))
+    )
+
+
+def week_comparison() -> weekly.WeekComparison | None:
+    """This week against the 4 before it (`weekly.compare_weeks`), once per dataset."""
+    return _week_comparison(_current_dataset_id())
