@@ -6,7 +6,7 @@ control is bound to its query parameter, so a planner can share a view as a link
 
 import streamlit as st
 
-from lacrime.app import charts, ui
+from lacrime.app import charts, ui, views
 from lacrime.app import hourly as hourly_view
 
 ui.page_header(
@@ -71,7 +71,7 @@ leave_out = metrics[4].toggle(
     "midnight peaks they make disappear while daily totals stay the same.",
 )
 bundle = bundles[leave_out]
-model = ui.id_selectbox(
+model = views.id_selectbox(
     controls[5],
     "Model",
     [hourly_view.UNSET, *bundle.models],
@@ -129,7 +129,7 @@ st.caption(
         else ""
     )
 )
-bias = ui.hourly_bias(bundle.models[result.model].name, hour, leave_out)
+bias = views.hourly_bias(bundle.models[result.model].name, hour, leave_out)
 if bias is not None and bias.worth_a_warning:
     st.warning(
         hourly_view.bias_sentence(bias, f"the {bundle.models[result.model].label}"),

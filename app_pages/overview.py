@@ -5,7 +5,7 @@ import datetime as dt
 
 import streamlit as st
 
-from lacrime.app import area_charts, charts, summaries, ui, weekly
+from lacrime.app import area_charts, charts, summaries, ui, views, weekly
 
 manifest = ui.page_header(
     "Overview",
@@ -14,7 +14,7 @@ manifest = ui.page_header(
 )
 report = manifest["report"]
 flags = report["flags"]
-comparison = ui.week_comparison()
+comparison = views.week_comparison()
 
 if comparison is None:
     st.info(

@@ -8,7 +8,7 @@ from lacrime.app import palette
 from lacrime.calendar import WEEKDAYS
 
 HEIGHT = 320
-MARGIN = {"l": 10, "r": 10, "t": 30, "b": 10}
+MARGIN = {"l": 10, "r": 10, "t": 50, "b": 10}
 
 
 def _layout(figure: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
@@ -17,7 +17,7 @@ def _layout(figure: go.Figure, title: str, height: int = HEIGHT) -> go.Figure:
         height=height,
         margin=MARGIN,
         hovermode="closest",
-        legend={"orientation": "h", "y": -0.15},
+        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
     )
     return figure
 

@@ -16,8 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from lacrime.app import hotspots as hotspot_views
-from lacrime.app import hourly as hourly_view
-from lacrime.app import summaries, weekly
+from lacrime.app import summaries
 from lacrime.data import dataset
 from lacrime.data.completeness import Completeness
 from lacrime.data.exclusions import load_exclusions
@@ -124,6 +123,21 @@ def _reports(dataset_id: str) -> pd.DataFrame:
 @st.cache_resource(max_entries=2, show_spinner="Checking the model files")
 def _model(version_id: str | None) -> tuple[registry.ModelVersion | None, str | None]:
     return registry.load_or_fallback(version_id)
+
+
+def current_dataset_id() -> str:
+    """The id of the dataset in use, the key of every per-dataset cache."""
+    return _current_dataset_id()
+
+
+def manifest_of(dataset_id: str) -> dict:
+    """A dataset's manifest, shared by sessions (for caches keyed on the dataset id)."""
+    return _manifest(dataset_id)
+
+
+def reports_of(dataset_id: str) -> pd.DataFrame:
+    """A dataset's reports, one copy shared by sessions: never modify it in place."""
+    return _reports(dataset_id)
 
 
 def manifest() -> dict:
@@ -362,53 +376,3 @@ def hourly_counts(
     """Reports per date and hour for an area and crime group, counted once per dataset: picking
     another weekday, season or hour then costs nothing."""
     return _hourly_counts(_current_dataset_id(), area, crime_group, exclude_default_times)
-
-
-@st.cache_data(max_entries=2, show_spinner=False)
-def _week_comparison(dataset_id: str) -> weekly.WeekComparison | None:
-    return weekly.compare_weeks(
-        _reports(dataset_id), Completeness.from_manifest(_manifest(dataset_id))
-    )
-
-
-def week_comparison() -> weekly.WeekComparison | None:
-    """This week against the 4 before it (`weekly.compare_weeks`), once per dataset."""
-    return _week_comparison(_current_dataset_id())
-
-
-def hourly_bias(
-    model: str, hour: int, exclude_default_times: bool
-) -> hourly_view.HeldOutBias | None:
-    """How far `model` was off on the held-out weeks (None before a training record)."""
-    current = record()
-    if current is None:
-        return None
-    evaluation = current.evaluation
-    chosen = evaluation.hourly_no_default_times if exclude_default_times else evaluation.hourly
-    return hourly_view.held_out_bias(chosen, model, hour)
-
-
-def id_selectbox(
-    place: object, label: str, options: list[str], key: str, format_func: Callable, **kwargs
-) -> str:
-    """A select box kept in the URL under `key` by its option's id, not the label it shows
-    (`bind="query-params"` writes the label), so a shared link survives a renamed label.
-
-    `place` is `st` or a column; the first option is the default and leaves the URL clean."""
-    asked = st.query_params.get(key)
-    if key not in st.session_state and asked in options:
-        st.session_state[key] = asked
-
-    def to_url() -> None:
-        chosen = st.session_state[key]
-        if chosen == options[0]:
-            st.query_params.pop(key, None)
-        else:
-            st.query_params[key] = chosen
-
-    value = place.selectbox(
-        label, options, key=key, format_func=format_func, on_change=to_url, **kwargs
-    )
-    if value != options[0]:
-        st.query_params[key] = value
-    return value

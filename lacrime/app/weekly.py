@@ -122,17 +122,21 @@ def biggest_changes(comparison: WeekComparison, n: int = BIGGEST) -> pd.DataFram
     return both.loc[order].head(n).reset_index()
 
 
+def verdict(row: pd.Series) -> str:
+    """Whether chance explains a row's change, or its weeks are not comparable."""
+    if not row.get("complete", True):
+        return "incomplete weeks (records-system switch): not comparable"
+    if row["beyond_chance"]:
+        return "beyond normal week-to-week variation"
+    return "within normal week-to-week variation"
+
+
 def change_sentence(row: pd.Series) -> str:
     """One change in words, with its counts and whether chance explains it."""
     share = f" ({row['change_share']:+.0%})" if pd.notna(row["change_share"]) else " (none before)"
-    verdict = (
-        "beyond normal week-to-week variation"
-        if row["beyond_chance"]
-        else "within normal week-to-week variation"
-    )
     return (
         f"**{row['name']}** ({row['kind']}): {row['this_week']:,} reports this week against "
-        f"{row['mean_before']:.1f} a week before, {row['change']:+.1f}{share}; {verdict}."
+        f"{row['mean_before']:.1f} a week before, {row['change']:+.1f}{share}; {verdict(row)}."
     )
 
 
