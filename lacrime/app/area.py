@@ -155,7 +155,7 @@ class WeekScore:
 
 def week_score(forecast: pd.DataFrame, frame: pd.DataFrame, area: str) -> WeekScore | None:
     """The forecast's flags in `area` against the area's reports of its week, when the week is
-    in the data; None when it is not, or when the area has no report or no flag in it."""
+    in the data; None when it is not, or when the area has no cell or no report in it."""
     start = date.fromisoformat(forecast.attrs["window_start"])
     end = date.fromisoformat(forecast.attrs["window_end"])
     if frame["occurred_at"].max().date() < end:
@@ -164,7 +164,7 @@ def week_score(forecast: pd.DataFrame, frame: pd.DataFrame, area: str) -> WeekSc
     days = frame["occurred_at"]
     inside = (days >= pd.Timestamp(start)) & (days < pd.Timestamp(end + timedelta(days=1)))
     week = frame[inside & (frame["area_name"] == area)]
-    if cells.empty or week.empty or not cells["flagged"].any():
+    if cells.empty or week.empty:
         return None
     scored = score_forecast(cells, week)
     return WeekScore(
@@ -200,7 +200,12 @@ def score_sentence(score: WeekScore | None, week: date, incomplete: bool) -> str
     if incomplete:
         return f"Week of {week:%d %b %Y}: not scored, the area's reports of it are incomplete."
     if score is None:
-        return f"Week of {week:%d %b %Y}: no flagged cell or no report in the area."
+        return f"Week of {week:%d %b %Y}: no report in the area."
+    if not score.flagged_cells:
+        return (
+            f"Week of {score.week_start:%d %b %Y}: of its {score.crimes:,} reports, none could "
+            "be caught: none of its cells was among the city's flagged."
+        )
     pai = f"{score.pai:.2f}" if score.pai is not None else "undefined"
     return (
         f"Week of {score.week_start:%d %b %Y}: {score.caught:,} of its {score.crimes:,} reports "
