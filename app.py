@@ -8,7 +8,7 @@ deep link (say `/data_fairness`) would run that page bare, without this script.
 
 import streamlit as st
 
-from lacrime.app import ui
+from lacrime.app import first_start, ui
 
 st.set_page_config(page_title="lacrime", page_icon=":material/query_stats:", layout="wide")
 
@@ -24,5 +24,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 with ui.guard():
-    ui.prepare()
+    first_start.prepare()
     page.run()

@@ -29,6 +29,7 @@ START_TIMEOUT_S = 60
 PAGE_TIMEOUT_MS = 30_000
 STOPPED = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 DRAWN_CHART = '[data-testid="stVegaLiteChart"] svg.marks'
+DRAWN_PLOTLY = '[data-testid="stPlotlyChart"] .main-svg'
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,13 @@ class PageCheck:
 
 # Extend this list when a page is added or filled in.
 PAGES = [
-    PageCheck("", "Overview", ("Dataset in use", "How the data was cleaned"), charts=4),
+    PageCheck(
+        "",
+        "Overview",
+        ("This week:", "Biggest changes", "Dataset in use", "How the data was cleaned"),
+        charts=4,
+        selectors=(DRAWN_PLOTLY,),
+    ),
     PageCheck(
         "hourly_forecast",
         "Hourly forecast",
@@ -58,6 +65,12 @@ PAGES = [
         "Hotspot map",
         ("Flagged cells", "Risk rank", "How good is it?", "What was left out and why"),
         selectors=('[data-testid="stDeckGlJsonChart"] canvas',),
+    ),
+    PageCheck(
+        "area?area=Hollywood&area_compare=Central",
+        "Area",
+        ("Next week's flagged cells", "How past forecasts did there", "Weekly briefing of"),
+        selectors=(DRAWN_PLOTLY,),
     ),
     PageCheck(
         "model_comparison",
@@ -176,7 +189,7 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
         assert page.locator('[data-testid="stException"]').count() == 0
         assert "Traceback" not in body
         assert "Error" not in body
-        _screenshot(page, f"{dataset}-{check.path or 'overview'}.png")
+        _screenshot(page, f"{dataset}-{check.path.split('?')[0] or 'overview'}.png")
     finally:
         page.close()
 

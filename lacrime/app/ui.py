@@ -7,16 +7,14 @@ ingest or a retrain is picked up on the next page view without restarting the ap
 
 import datetime as dt
 import logging
-import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 
 import pandas as pd
 import streamlit as st
 
+from lacrime.app import first_start, summaries
 from lacrime.app import hotspots as hotspot_views
-from lacrime.app import summaries
 from lacrime.data import dataset
 from lacrime.data.completeness import Completeness
 from lacrime.data.exclusions import load_exclusions
@@ -24,7 +22,7 @@ from lacrime.errors import LacrimeError
 from lacrime.hotspots.forecast import HotspotForecaster
 from lacrime.hourly.counts import hourly_counts as count_hours
 from lacrime.hourly.forecast import HourlyBundle
-from lacrime.ops import bootstrap, registry, serving
+from lacrime.ops import registry, serving
 from lacrime.ops.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES, TrainingRecord, record_of
 
 logger = logging.getLogger(__name__)
@@ -34,71 +32,6 @@ SYNTHETIC_BANNER = (
     "Synthetic demo data: not real LAPD reports. Load the real data from the Admin page or "
     "with `lacrime ingest`/`lacrime fetch`."
 )
-
-
-def prepare() -> None:
-    """Serve a progress page, at once, while a first start prepares the demo dataset and the
-    first models; on later runs it costs two file checks.
-
-    The work runs once per server process in a background thread (`bootstrap.prepare`, under
-    the first-start lock, which also makes it wait for a `lacrime prepare` that `make run`
-    started with the server), so no visitor's page is held while it runs. The page shows the
-    progress lines of whichever process does the work, and reruns itself until it is done.
-    """
-    if bootstrap.ready():
-        if st.session_state.pop("_first_start_seen", False):
-            st.toast("First start done: the demo dataset and the models are ready.")
-        return
-    failure = _first_start()
-    if failure is not None:
-        raise failure
-    st.session_state["_first_start_seen"] = True
-    st.title("Preparing lacrime")
-    st.caption(
-        "First start: making a synthetic demo dataset and training the models once. This takes "
-        "about a minute; the page opens by itself when it is done."
-    )
-    with st.status("First start in progress", expanded=True):
-        st.code("\n".join(bootstrap.status_lines()) or "starting", language=None)
-    time.sleep(FIRST_START_POLL_S)
-    st.rerun()
-
-
-FIRST_START_POLL_S = 1.0
-_first_start_lock = threading.Lock()
-_first_start_state: dict[str, object] = {}
-
-
-def _first_start() -> Exception | None:
-    """Start `bootstrap.prepare` in this process's background thread unless it runs already;
-    the error it ended with, once (the next visit tries again)."""
-    with _first_start_lock:
-        thread = _first_start_state.get("thread")
-        if thread is not None and not thread.is_alive():
-            _first_start_state.clear()
-            if isinstance(thread.error, Exception):
-                return thread.error
-            thread = None
-        if thread is None:
-            thread = _Preparing()
-            _first_start_state["thread"] = thread
-            thread.start()
-    return None
-
-
-class _Preparing(threading.Thread):
-    """`bootstrap.prepare` in the background, keeping the exception it ends with."""
-
-    def __init__(self) -> None:
-        super().__init__(name="lacrime-first-start", daemon=True)
-        self.error: Exception | None = None
-
-    def run(self) -> None:
-        try:
-            bootstrap.prepare()
-        except Exception as exc:  # shown to the next visitor by `prepare`
-            logger.error("first start failed", exc_info=exc)
-            self.error = exc
 
 
 def _current_dataset_id() -> str:
@@ -232,7 +165,10 @@ def show_model_version() -> registry.ModelVersion | None:
     if warning:
         st.warning(warning, icon=":material/warning:")
     if version is None:
-        st.info(NO_MODEL)
+        if first_start.running():
+            first_start.training_progress()
+        else:
+            st.info(NO_MODEL)
         return None
     trained = summaries.utc_time(version.metadata.get("created_at"))
     st.markdown(f"Model version `{version.version}`, trained {trained}.")
