@@ -132,14 +132,21 @@ class AreaForecast:
 
 def area_forecast(areas: list[str]) -> AreaForecast:
     """The stored forecast's flagged cells of each area, and each area's record: the stored
-    evaluation's per-area shares and the evaluation weeks' forecasts scored in the area."""
+    evaluation's per-area shares and the evaluation weeks' forecasts scored in the area; once
+    per dataset, model version and choice of areas."""
+    version, _ = ui.model_version()
+    return _area_forecast(ui.current_dataset_id(), version.version, tuple(areas))
+
+
+@st.cache_data(max_entries=32, show_spinner="Scoring past forecasts in the area")
+def _area_forecast(dataset_id: str, version_id: str, areas: tuple[str, ...]) -> AreaForecast:
     stored = ui.stored_forecaster()
     forecast = stored.forecast()
     evaluation = ui.record().evaluation.hotspots
     label = hotspot_models.label(stored.model.name)
     start, end = stored.window
     coverage = forecast.attrs["coverage"]
-    frame = ui.reports()
+    frame = ui.reports_of(dataset_id)
     weeks = [dt.date.fromisoformat(w) for w in evaluation.eval_weeks]
     scored = {
         week: ui.hotspot_forecaster(week - dt.timedelta(days=1), stored.model.name, None).forecast()

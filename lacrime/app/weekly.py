@@ -135,8 +135,9 @@ def change_sentence(row: pd.Series) -> str:
     """One change in words, with its counts and whether chance explains it."""
     share = f" ({row['change_share']:+.0%})" if pd.notna(row["change_share"]) else " (none before)"
     return (
-        f"**{row['name']}** ({row['kind']}): {row['this_week']:,} reports this week against "
-        f"{row['mean_before']:.1f} a week before, {row['change']:+.1f}{share}; {verdict(row)}."
+        f"**{row['name']}** ({row['kind']}): {row['this_week']:,} reports this week against a "
+        f"mean of {row['mean_before']:.1f} in the 4 weeks before, {row['change']:+.1f}{share}; "
+        f"{verdict(row)}."
     )
 
 
