@@ -1,6 +1,8 @@
 """The pages, run headless with Streamlit's AppTest on the demo and on the real extract."""
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ from lacrime.cli import main
 from lacrime.data.dataset import current_dir, has_dataset, load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions, override_file
 from lacrime.ops import bootstrap
-from lacrime.ops.registry import current_version_id
+from lacrime.ops.registry import current_version_id, list_versions
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 OVERVIEW = "app_pages/overview.py"
@@ -215,6 +217,23 @@ def test_first_start_is_race_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert results[0]["dataset_id"] == results[1]["dataset_id"]
     assert len(list((current_dir().parent / "datasets").iterdir())) == 1
     assert sum(m.startswith("Generating") for m in messages) == 1
+
+
+def test_make_runs_prepare_and_the_app_s_prepare_share_one_first_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make run` starts `lacrime prepare` beside the server, whose first visitor starts one
+    too: under the first-start lock one makes the demo and trains, the other waits."""
+    monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "2000")
+    command = [sys.executable, "-m", "lacrime", "prepare"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    said = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert len(list((current_dir().parent / "datasets").iterdir())) == 1
+    assert [v["id"] for v in list_versions()] == [current_version_id()]
+    assert sum("Generating 2,000 synthetic reports" in out for out in said) == 1
+    assert all(f"Ready: model version {current_version_id()}" in out for out in said)
+    assert main(["prepare"]) == 0  # once done, it only says so
 
 
 def test_bad_demo_rows_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -49,7 +49,7 @@ def prepare() -> None:
         "First start: making a synthetic demo dataset (about 10 seconds), then training the "
         "models once in the background. The page opens by itself."
     )
-    with st.status("First start in progress", expanded=True):
+    with st.status("First start in progress", expanded=True, state="running"):
         st.code("\n".join(bootstrap.status_lines()) or "starting", language=None)
     time.sleep(FIRST_START_POLL_S)
     st.rerun()
@@ -62,10 +62,11 @@ def training_progress() -> None:
     if registry.current_version_id() is not None:
         st.rerun(scope="app")
     lines = bootstrap.status_lines()
+    step = lines[-1].split(" s  ", 1)[-1] if lines else "starting"
     st.info(
-        "First start: the models are being trained once, in the background (about a minute). "
-        f"Latest step: {lines[-1].split('  ', 1)[-1] if lines else 'starting'}. Forecasts "
-        "appear here by themselves when it is done.",
+        "First start: the models are being trained once, in the background (a minute or more). "
+        f"Latest step: {step[:1].lower()}{step[1:]}. Forecasts appear here by themselves when "
+        "it is done.",
         icon=":material/model_training:",
     )
 
