@@ -110,6 +110,13 @@ def test_overview_leads_with_this_week_against_the_four_before(home: Path) -> No
     by_area, by_group = at.get("plotly_chart")
     assert len(json.loads(by_area.proto.spec)["data"][0]["y"]) == manifest["areas"]
 
+    (areas,) = [t.value for t in at.table if "Area" in t.value.columns and "This week" in t.value]
+    (groups,) = [t.value for t in at.table if "Crime group" in t.value.columns]
+    assert sorted(areas["Area"]) == sorted(manifest["report"]["area_names"])
+    complete = areas[~areas["Area"].isin(switched)]
+    assert sum(_number(v) for v in complete["This week"]) == this_week
+    assert sum(_number(v) for v in groups["This week"]) == this_week
+
 
 def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
     manifest = read_manifest()
