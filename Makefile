@@ -16,7 +16,12 @@ $(BIN)/activate: requirements.txt pyproject.toml
 
 setup: $(BIN)/activate
 
+# `lacrime prepare` (the demo dataset and first training, on a fresh machine) starts beside the
+# server, so the first start is under way before a browser arrives; the app shows its progress
+# and waits for it under the same lock. On later starts it only says that all is ready.
 run: setup
+	@echo "lacrime: starting the app at http://localhost:$(PORT) (first start: demo data and training in the background)"
+	$(BIN)/lacrime prepare & \
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
 
 test: setup

@@ -8,7 +8,7 @@ deep link (say `/data_fairness`) would run that page bare, without this script.
 
 import streamlit as st
 
-from lacrime.app import ui
+from lacrime.app import first_start, ui
 
 st.set_page_config(page_title="lacrime", page_icon=":material/query_stats:", layout="wide")
 
@@ -16,6 +16,7 @@ PAGES = [
     st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("app_pages/hourly_forecast.py", title="Hourly forecast", icon=":material/schedule:"),
     st.Page("app_pages/hotspot_map.py", title="Hotspot map", icon=":material/map:"),
+    st.Page("app_pages/area.py", title="Area", icon=":material/location_city:"),
     st.Page("app_pages/model_comparison.py", title="Model comparison", icon=":material/compare:"),
     st.Page("app_pages/data_fairness.py", title="Data & fairness", icon=":material/balance:"),
     st.Page("app_pages/admin.py", title="Admin", icon=":material/admin_panel_settings:"),
@@ -23,5 +24,5 @@ PAGES = [
 
 page = st.navigation(PAGES)
 with ui.guard():
-    ui.prepare()
+    first_start.prepare()
     page.run()

@@ -6,13 +6,12 @@ control is bound to its query parameter, so a planner can share a view as a link
 
 import streamlit as st
 
-from lacrime.app import charts, ui
+from lacrime.app import charts, ui, views
 from lacrime.app import hourly as hourly_view
 
 ui.page_header(
     "Hourly forecast",
-    "How many crimes to expect in one clock hour of a kind of day, by season, weekday and "
-    "hour, city-wide or for one LAPD area or crime group, with the range such hours fall in.",
+    "Crimes to expect in one hour of a kind of day, city-wide or in one area or crime group.",
 )
 if ui.show_model_version() is None:
     st.stop()
@@ -20,8 +19,8 @@ if ui.show_model_version() is None:
 bundles = {leave_out: ui.hourly_bundle(leave_out) for leave_out in (False, True)}
 kept = bundles[False]
 
-left, middle, right = st.columns([1, 1, 2])
-season = left.selectbox(
+controls = st.columns([1, 1, 1.7, 1.4, 1.4, 1.7], vertical_alignment="bottom")
+season = controls[0].selectbox(
     "Season",
     hourly_view.SEASONS,
     index=hourly_view.SEASONS.index(hourly_view.latest_season(kept)),
@@ -31,14 +30,14 @@ season = left.selectbox(
     help="The season of the latest data by default. A season not in the data is forecast "
     "from the seasons that are, and the page says so.",
 )
-weekday = middle.selectbox(
+weekday = controls[1].selectbox(
     "Weekday",
     hourly_view.WEEKDAYS,
     index=hourly_view.WEEKDAYS.index(hourly_view.DEFAULT_WEEKDAY),
     key="hourly_weekday",
     bind="query-params",
 )
-hour = right.slider(
+hour = controls[2].slider(
     "Hour",
     0,
     23,
@@ -47,22 +46,22 @@ hour = right.slider(
     bind="query-params",
     format="%02d:00",
 )
-left, middle, right = st.columns([1, 1, 2])
-area = left.selectbox(
+area = controls[3].selectbox(
     "LAPD area",
     [hourly_view.UNSET, *kept.areas],
     key="hourly_area",
     bind="query-params",
-    format_func=lambda a: a or "All areas (city-wide)",
+    format_func=lambda a: a or "City-wide",
 )
-group = middle.selectbox(
+group = controls[4].selectbox(
     "Crime group",
     [hourly_view.UNSET, *hourly_view.GROUPS],
     key="hourly_crime_group",
     bind="query-params",
     format_func=lambda g: g or "All crime groups",
 )
-leave_out = st.toggle(
+metrics = st.columns([1.2, 0.85, 0.8, 0.8, 1.85], vertical_alignment="center")
+leave_out = metrics[4].toggle(
     "Leave out default times (12:00, 00:01)",
     key="hourly_exclude_default_times",
     bind="query-params",
@@ -72,36 +71,46 @@ leave_out = st.toggle(
     "midnight peaks they make disappear while daily totals stay the same.",
 )
 bundle = bundles[leave_out]
-model = right.selectbox(
+model = views.id_selectbox(
+    controls[5],
     "Model",
     [hourly_view.UNSET, *bundle.models],
     key="hourly_model",
-    bind="query-params",
-    format_func=lambda m: m or f"Best on held-out weeks: {bundle.default_model}",
+    format_func=lambda m: bundle.models[m].label if m else "Best on held-out weeks",
+    help=f"Best on held-out weeks: {bundle.models[bundle.default_model].label}, the lowest "
+    "Poisson deviance on the last two full weeks, which no model was trained on.",
 )
 choices = hourly_view.Choices(
     season, weekday, hour, area or None, group or None, model or None, leave_out
 )
 
 result = hourly_view.forecast_for(bundle, choices)
-metrics = st.columns([1, 1, 2])
+counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
+day = hourly_view.day_table(bundle, counts, choices, kept_bundle=kept if leave_out else None)
+watch, watch_total, day_total = hourly_view.totals(day, hour)
 metrics[0].metric(
     f"Expected crimes, {hour:02d}:00–{hour:02d}:59",
     hourly_view.format_count(result.expected),
-    help=f"Mean of model {result.model} for this hour of this kind of day.",
+    help=f"Mean of the {bundle.models[result.model].label} for this hour of this kind of day.",
 )
 metrics[1].metric(
     f"{result.interval_level:.0%} of such hours",
     f"{result.lower:,} to {result.upper:,}",
     help="The range the count of one such hour falls in 9 times out of 10.",
 )
-metrics[2].markdown(hourly_view.forecast_sentence(result))
-for note in result.notes:
-    st.info(note[0].upper() + note[1:] + ".", icon=":material/info:")
+metrics[2].metric(
+    f"{watch.capitalize()} watch",
+    hourly_view.format_count(watch_total),
+    help="The forecast summed over this day's hours of the watch the chosen hour is in "
+    "(night 23:00–06:59: this day's 00:00–06:59 and 23:00–23:59; day 07:00–14:59; evening "
+    "15:00–22:59). A small area or crime group is easier to plan by the watch than by the hour.",
+)
+metrics[3].metric(
+    f"Whole {weekday}",
+    hourly_view.format_count(day_total),
+    help="The forecast summed over the 24 hours of this kind of day.",
+)
 
-st.subheader(f"A {season} {weekday}, hour by hour")
-counts = ui.hourly_counts(choices.area, choices.crime_group, bundle.exclude_default_times)
-day = hourly_view.day_table(bundle, counts, choices, kept_bundle=kept if leave_out else None)
 st.plotly_chart(charts.hourly_curve_chart(day, hour, result.interval_level, result.model))
 days = int(day["n_days"].max())
 observed = (
@@ -111,8 +120,8 @@ observed = (
     else f"No {season} {weekday} is in the data, so there are no observed averages to show."
 )
 st.caption(
-    f"Line: the forecast; band: the range {result.interval_level:.0%} of such hours fall "
-    f"in; diamond: the chosen hour. {observed}"
+    f"A {season} {weekday}, hour by hour. Line: the forecast; band: the range "
+    f"{result.interval_level:.0%} of such hours fall in; diamond: the chosen hour. {observed}"
     + (
         " Dashed grey: the forecast with the 12:00 and 00:01 reports kept, whose noon and "
         "midnight bumps are mostly 'time unknown'."
@@ -120,6 +129,13 @@ st.caption(
         else ""
     )
 )
+bias = views.hourly_bias(bundle.models[result.model].name, hour, leave_out)
+if bias is not None and bias.worth_a_warning:
+    st.warning(
+        hourly_view.bias_sentence(bias, f"the {bundle.models[result.model].label}"),
+        icon=":material/trending_up:" if bias.share >= 0 else ":material/trending_down:",
+    )
+st.info(hourly_view.page_note(result), icon=":material/info:")
 st.download_button(
     "Download this day as CSV",
     hourly_view.download_table(day, result).to_csv(index=False),

@@ -1,46 +1,120 @@
-"""Overview: what the tool is for, the data and model in use, and the key figures."""
+"""Overview: what is happening this week (against the four weeks before, by area and crime
+group, and the biggest changes), how fresh the data are, then the data and model in use."""
 
 import datetime as dt
 
 import streamlit as st
 
-from lacrime.app import charts, summaries, ui
+from lacrime.app import area_charts, charts, summaries, ui, views, weekly
 
 manifest = ui.page_header(
-    "Overview", "What this tool is for, the data and model in use, and the key figures."
+    "Overview",
+    "This week's crime reports against the four weeks before, by LAPD area and crime group; "
+    "how fresh the data are; then the data and model in use.",
 )
 report = manifest["report"]
 flags = report["flags"]
+comparison = views.week_comparison()
 
-st.markdown(
-    "This dashboard helps the City of Los Angeles plan where and when to put public-safety "
-    "resources. It forecasts how many crimes to expect in a given hour and which map cells are "
-    "likely hotspots next week, from the Los Angeles Police Department's public crime reports. "
-    "Crime types that mostly reflect where police look are left out, and victims' "
-    "demographics are never used."
+if comparison is None:
+    st.info(
+        "The data hold fewer than five full weeks: there is no week to compare with the four "
+        "before it yet.",
+        icon=":material/info:",
+    )
+else:
+    city = comparison.city
+    scope = (
+        f", the {len(comparison.complete_areas)} fully reported areas"
+        if comparison.incomplete_areas
+        else ", city-wide"
+    )
+    st.header(f"This week: {comparison.week_start:%a %d %b} to {comparison.week_end:%a %d %b %Y}")
+    columns = st.columns(3)
+    columns[0].metric(
+        f"Reports this week{scope}",
+        f"{city['this_week']:,}",
+        delta=f"{city['change']:+,.0f} against the 4 weeks before",
+        delta_color="off",
+        help="Crimes that occurred this Monday-to-Sunday week, after exclusions.",
+    )
+    columns[1].metric(
+        "Mean of the 4 weeks before",
+        f"{city['mean_before']:,.0f}",
+        help=f"Weeks from {comparison.before_start:%d %b} to the week before this one.",
+    )
+    columns[2].metric(
+        "Change",
+        f"{city['change_share']:+.0%}",
+        help="Beyond normal week-to-week variation when it exceeds two standard errors of a "
+        "Poisson count of that size.",
+    )
+    if comparison.incomplete_areas:
+        st.warning(
+            f"{len(comparison.incomplete_areas)} areas reported these weeks incompletely "
+            f"({', '.join(comparison.incomplete_areas)}): LAPD's switch to a new records "
+            "system (NIBRS), not a fall in crime. They are shown apart and left out of the "
+            "totals above, the crime-group figures and the biggest changes.",
+            icon=":material/sync_problem:",
+        )
+    if comparison.skipped_lag_weeks:
+        st.caption(
+            "The latest week (" + ", ".join(comparison.skipped_lag_weeks) + ") is still being "
+            "reported city-wide, so this is the week before it."
+        )
+    st.subheader("Biggest changes")
+    for _, row in weekly.biggest_changes(comparison).iterrows():
+        st.markdown("- " + weekly.change_sentence(row))
+    st.caption(
+        "Ranked by how far each change is beyond chance: a count whose mean is m varies by "
+        "about the square root of m from week to week (Poisson), so a small area's 30% can be "
+        "noise while a city-wide 5% is not."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(
+            area_charts.change_chart(comparison.by_area, "LAPD area", comparison.incomplete_areas)
+        )
+    with right:
+        st.plotly_chart(area_charts.change_chart(comparison.by_group, "crime group"))
+        st.caption(
+            "Dark: beyond normal week-to-week variation; grey: within it; vermillion: an area "
+            "whose weeks are incomplete (records-system switch)."
+        )
+    with st.expander("The figures as tables", icon=":material/table:"):
+        ui.show_table(weekly.shown_table(comparison.by_area, "Area"))
+        ui.show_table(weekly.shown_table(comparison.by_group, "Crime group"))
+
+st.header("How fresh the data are")
+start, end = manifest["date_range"]
+columns = st.columns(3)
+columns[0].metric("Latest report", end, help="Latest date of occurrence (DATE OCC).")
+columns[1].metric(
+    "Days since the latest report",
+    f"{summaries.days_since(end, dt.date.today()):,}",
+    help="Days from the latest date of occurrence to today: how stale the data is.",
 )
+columns[2].metric(
+    "Reported until",
+    report.get("reported_until", end),
+    help="Latest report date (Date Rptd): crimes of the last days are still being reported.",
+)
+kind = "synthetic demo data" if manifest["synthetic"] else "real LAPD reports"
+st.caption(
+    f"Source: {manifest['source']}, {kind}. Ingested "
+    f"{summaries.utc_time(manifest.get('ingested_at'))} as dataset `{manifest['dataset_id']}`."
+)
+for warning in flags.get("warnings", []):
+    st.warning(warning, icon=":material/warning:")
 
 st.header("Dataset in use")
-start, end = manifest["date_range"]
 columns = st.columns(4)
 columns[0].metric(
     "Reports", f"{manifest['rows']:,}", help="Crime reports kept after cleaning and exclusions."
 )
 columns[1].metric("First day", start, help="Earliest date of occurrence (DATE OCC).")
 columns[2].metric("Last day", end, help="Latest date of occurrence (DATE OCC).")
-columns[3].metric(
-    "Days since the last report",
-    f"{summaries.days_since(end, dt.date.today()):,}",
-    help="Days from the latest date of occurrence to today: how stale the data is.",
-)
-kind = "synthetic demo data" if manifest["synthetic"] else "real LAPD reports"
-st.caption(
-    f"Source: {manifest['source']}, {kind}. Ingested "
-    f"{summaries.utc_time(manifest.get('ingested_at'))} as dataset `{manifest['dataset_id']}`; "
-    f"{manifest['areas']} LAPD areas."
-)
-for warning in flags.get("warnings", []):
-    st.warning(warning, icon=":material/warning:")
+columns[3].metric("LAPD areas", f"{manifest['areas']}")
 ui.sources_block(manifest)
 
 st.header("Model in use")

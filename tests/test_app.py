@@ -1,19 +1,24 @@
 """The pages, run headless with Streamlit's AppTest on the demo and on the real extract."""
 
+import json
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 from support import OTHER_CHARTS, plotly_charts, trace, values
 
 from lacrime.app import summaries, ui
 from lacrime.cli import main
-from lacrime.data.dataset import current_dir, has_dataset, read_manifest
+from lacrime.data.dataset import current_dir, has_dataset, load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions, override_file
 from lacrime.ops import bootstrap
-from lacrime.ops.registry import current_version_id
+from lacrime.ops.registry import current_version_id, list_versions
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 OVERVIEW = "app_pages/overview.py"
@@ -75,6 +80,45 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     assert len(top.data[0].x) == 10
     (sources,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
     assert sorted(sources["Area"]) == sorted(manifest["history"]["areas"])
+
+
+def test_overview_leads_with_this_week_against_the_four_before(home: Path) -> None:
+    """The headline figures are this week's reports and the mean of the 4 weeks before,
+    counted here from the dataset, without the areas the switch to NIBRS left incomplete."""
+    manifest = read_manifest()
+    frame = load_dataset()
+    at = run_page(OVERVIEW)
+    assert at.header[0].value.startswith("This week")
+    switched = sorted(name for name, area in manifest["history"]["areas"].items() if area["gaps"])
+    sunday = frame["occurred_at"].max().normalize()
+    sunday -= pd.Timedelta(days=(sunday.weekday() + 1) % 7)
+    monday = sunday - pd.Timedelta(days=6)
+    kept = frame[~frame["area_name"].isin(switched)]
+    day = kept["occurred_at"].dt.normalize()
+    this_week = int(day.between(monday, sunday).sum())
+    before = day.between(monday - pd.Timedelta(days=28), monday - pd.Timedelta(days=1)).sum() / 4
+    metrics = {m.label.split(",")[0]: m.value for m in at.metric}
+    assert metrics["Reports this week"] == f"{this_week:,}"
+    assert metrics["Mean of the 4 weeks before"] == f"{before:,.0f}"
+    assert f"{monday:%a %d %b} to {sunday:%a %d %b %Y}" in at.header[0].value
+    switch_notes = [w.value for w in at.warning if "reported these weeks incompletely" in w.value]
+    if switched:
+        assert all(area in switch_notes[0] for area in switched)
+    else:
+        assert not switch_notes
+    changes = [m.value for m in at.markdown if m.value.startswith("- **")]
+    assert len(changes) == 5
+    assert not any(f"**{area}**" in line for line in changes for area in switched)
+    assert all("normal week-to-week variation" in line for line in changes)
+    by_area, by_group = at.get("plotly_chart")
+    assert len(json.loads(by_area.proto.spec)["data"][0]["y"]) == manifest["areas"]
+
+    (areas,) = [t.value for t in at.table if "Area" in t.value.columns and "This week" in t.value]
+    (groups,) = [t.value for t in at.table if "Crime group" in t.value.columns]
+    assert sorted(areas["Area"]) == sorted(manifest["report"]["area_names"])
+    complete = areas[~areas["Area"].isin(switched)]
+    assert sum(_number(v) for v in complete["This week"]) == this_week
+    assert sum(_number(v) for v in groups["This week"]) == this_week
 
 
 def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
@@ -170,7 +214,12 @@ def test_every_chart_is_plotly_or_the_map(demo_home: Path, monkeypatch) -> None:
     assert charted >= {OVERVIEW, DATA_FAIRNESS, HOURLY, COMPARISON}, drawn
 
 
-def test_first_start_generates_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_first_start_serves_the_overview_while_the_models_train(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh app makes the demo in the background and serves a progress page meanwhile; the
+    Overview opens as soon as the data are in, saying that the models are training; once they
+    are, it names the version and no first-start box is left on the page."""
     monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "3000")
     assert not has_dataset()
     at = AppTest.from_file(APP, default_timeout=60).run()
@@ -179,10 +228,23 @@ def test_first_start_generates_the_demo(monkeypatch: pytest.MonkeyPatch) -> None
     manifest = read_manifest()
     assert manifest["synthetic"] is True
     assert manifest["report"]["rows_in"] == 3000
-    assert at.status[0].label.startswith("Demo dataset ready")
     assert at.title[0].value == "Overview"
     assert _banner_shown(at)
     assert {m.label: m.value for m in at.metric}["Reports"] == f"{manifest['rows']:,}"
+    if current_version_id() is None:
+        assert any("models are being trained" in i.value for i in at.info)
+
+    deadline = time.monotonic() + 120
+    while not bootstrap.ready() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.status
+    assert not any("being trained" in i.value for i in at.info)
+    assert any(current_version_id() in m.value for m in at.markdown)
+    lines = bootstrap.status_lines()
+    assert lines[-1].endswith(f"Ready: model version {current_version_id()}")
+    assert any("Generating 3,000 synthetic reports" in line for line in lines)
 
 
 def test_first_start_is_race_safe(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,6 +266,23 @@ def test_first_start_is_race_safe(monkeypatch: pytest.MonkeyPatch) -> None:
     assert results[0]["dataset_id"] == results[1]["dataset_id"]
     assert len(list((current_dir().parent / "datasets").iterdir())) == 1
     assert sum(m.startswith("Generating") for m in messages) == 1
+
+
+def test_make_runs_prepare_and_the_app_s_prepare_share_one_first_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make run` starts `lacrime prepare` beside the server, whose first visitor starts one
+    too: under the first-start lock one makes the demo and trains, the other waits."""
+    monkeypatch.setenv(bootstrap.DEMO_ROWS_ENV, "2000")
+    command = [sys.executable, "-m", "lacrime", "prepare"]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    said = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0]
+    assert len(list((current_dir().parent / "datasets").iterdir())) == 1
+    assert [v["id"] for v in list_versions()] == [current_version_id()]
+    assert sum("Generating 2,000 synthetic reports" in out for out in said) == 1
+    assert all(f"Ready: model version {current_version_id()}" in out for out in said)
+    assert main(["prepare"]) == 0  # once done, it only says so
 
 
 def test_bad_demo_rows_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:

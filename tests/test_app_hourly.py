@@ -117,7 +117,8 @@ def test_page_value_is_the_cli_forecast(home: Path, capsys: pytest.CaptureFixtur
     )
     assert at.metric[1].value == f"{expected.lower:,} to {expected.upper:,}"
     assert chosen(at)["expected"].item() == pytest.approx(expected.expected, abs=5e-4)
-    assert any(hourly_view.forecast_sentence(expected) == m.value for m in at.markdown)
+    (note,) = at.info  # one note, not a stack of boxes
+    assert note.value.startswith(hourly_view.forecast_sentence(expected))
 
     capsys.readouterr()
     argv = ["forecast", "--hour", "18", "--weekday", "Friday", "--season", "spring", "--json"]
@@ -300,3 +301,41 @@ def test_the_download_is_the_day_shown(demo_home: Path, monkeypatch) -> None:
     spring_fridays = (days.day_name() == "Friday") & days.month.isin([3, 4, 5])
     assert table["n_days"].max() == spring_fridays.sum()
     assert (table["expected_default_times_kept"] > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("hour", "watch", "hours"), [(18, "Evening", range(15, 23)), (2, "Night", [*range(7), 23])]
+)
+def test_an_area_and_group_show_the_watch_and_day_totals(
+    home: Path, hour: int, watch: str, hours
+) -> None:
+    """A quiet area's crime group is read by the watch and the day: the totals beside the
+    hourly number are the day's curve summed over the watch's hours and over all 24."""
+    area = bundle().areas[0]
+    params = {**FRIDAY_PARAMS}
+    params.update(hourly_hour=str(hour), hourly_area=area, hourly_crime_group=GROUPS[1])
+    at = open_page(params)
+    day = hourly.curve(
+        bundle(), weekday="Friday", season="spring", area=area, crime_group=GROUPS[1]
+    )["expected"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics[f"{watch} watch"] == hourly_view.format_count(day.iloc[list(hours)].sum())
+    assert metrics["Whole Friday"] == hourly_view.format_count(day.sum())
+
+
+def test_a_held_out_bias_is_a_warning_in_words(home: Path) -> None:
+    """When the model's forecasts ran high or low on the held-out weeks, the page says by how
+    much, from the training record's city-wide evaluation; when they did not, it is silent."""
+    at = open_page(FRIDAY_PARAMS)
+    evaluation = registry.current_version().metadata["evaluation"][HOURLY]
+    by_hour = pd.DataFrame(evaluation["by_hour"])
+    model = evaluation["default_model"]
+    share = by_hour[model].sum() / by_hour["observed"].sum() - 1
+    warnings = [w.value for w in at.warning if "held-out weeks" in w.value]
+    if abs(share) >= hourly_view.BIAS_SHARE:
+        way = "over" if share > 0 else "under"
+        assert len(warnings) == 1
+        assert f"{way}-forecast city-wide crimes by {abs(share):.0%}" in warnings[0]
+        assert models.MODELS[model].label in warnings[0]
+    else:
+        assert all("18:00 by" in w for w in warnings)  # only the chosen hour was off

@@ -52,7 +52,12 @@ class PageCheck:
 
 # Extend this list when a page is added or filled in.
 PAGES = [
-    PageCheck("", "Overview", ("Dataset in use", "How the data was cleaned"), charts=4),
+    PageCheck(
+        "",
+        "Overview",
+        ("This week:", "Biggest changes", "Dataset in use", "How the data was cleaned"),
+        charts=4,
+    ),
     PageCheck(
         "hourly_forecast",
         "Hourly forecast",
@@ -72,6 +77,11 @@ PAGES = [
             "What was left out and why",
         ),
         selectors=('[data-testid="stDeckGlJsonChart"] canvas',),
+    ),
+    PageCheck(
+        "area?area=Hollywood&area_compare=Central",
+        "Area",
+        ("Next week's flagged cells", "How past forecasts did there", "Weekly briefing of"),
     ),
     PageCheck(
         "model_comparison",
@@ -191,7 +201,7 @@ def test_page_renders_without_errors(app_url: tuple[str, str], browser, check: P
         assert page.locator(OTHER_CHARTS).count() == 0
         assert "Traceback" not in body
         assert "Error" not in body
-        _screenshot(page, f"{dataset}-{check.path or 'overview'}.png")
+        _screenshot(page, f"{dataset}-{check.path.split('?')[0] or 'overview'}.png")
     finally:
         page.close()
 

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
+from lacrime.app import first_start, summaries
 from lacrime.app import hotspots as hotspot_views
-from lacrime.app import summaries
 from lacrime.data import dataset
 from lacrime.data.completeness import Completeness
 from lacrime.data.exclusions import load_exclusions
@@ -22,7 +22,7 @@ from lacrime.errors import LacrimeError
 from lacrime.hotspots.forecast import HotspotForecaster
 from lacrime.hourly.counts import hourly_counts as count_hours
 from lacrime.hourly.forecast import HourlyBundle
-from lacrime.ops import bootstrap, registry, serving
+from lacrime.ops import registry, serving
 from lacrime.ops.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES, TrainingRecord, record_of
 
 logger = logging.getLogger(__name__)
@@ -32,25 +32,6 @@ SYNTHETIC_BANNER = (
     "Synthetic demo data: not real LAPD reports. Load the real data from the Admin page or "
     "with `lacrime ingest`/`lacrime fetch`."
 )
-
-
-def prepare() -> None:
-    """What a fresh machine needs before any page is served, each step under a visible status.
-
-    Runs on every script run; once done it costs a file check.
-    """
-    if not dataset.has_dataset():
-        with st.status("First start: preparing the synthetic demo dataset", expanded=True) as box:
-            manifest = bootstrap.ensure_dataset(box.write)
-            box.update(
-                label=f"Demo dataset ready: {manifest['rows']:,} reports",
-                state="complete",
-                expanded=False,
-            )
-    if registry.current_version_id() is None:
-        with st.status("First start: training the models once", expanded=True) as box:
-            version = bootstrap.ensure_models(box.write)
-            box.update(label=f"Models ready: version {version}", state="complete", expanded=False)
 
 
 def _current_dataset_id() -> str:
@@ -75,6 +56,21 @@ def _reports(dataset_id: str) -> pd.DataFrame:
 @st.cache_resource(max_entries=2, show_spinner="Checking the model files")
 def _model(version_id: str | None) -> tuple[registry.ModelVersion | None, str | None]:
     return registry.load_or_fallback(version_id)
+
+
+def current_dataset_id() -> str:
+    """The id of the dataset in use, the key of every per-dataset cache."""
+    return _current_dataset_id()
+
+
+def manifest_of(dataset_id: str) -> dict:
+    """A dataset's manifest, shared by sessions (for caches keyed on the dataset id)."""
+    return _manifest(dataset_id)
+
+
+def reports_of(dataset_id: str) -> pd.DataFrame:
+    """A dataset's reports, one copy shared by sessions: never modify it in place."""
+    return _reports(dataset_id)
 
 
 def manifest() -> dict:
@@ -178,7 +174,10 @@ def show_model_version() -> registry.ModelVersion | None:
     if warning:
         st.warning(warning, icon=":material/warning:")
     if version is None:
-        st.info(NO_MODEL)
+        if first_start.running():
+            first_start.training_progress()
+        else:
+            st.info(NO_MODEL)
         return None
     trained = summaries.utc_time(version.metadata.get("created_at"))
     st.markdown(f"Model version `{version.version}`, trained {trained}.")

@@ -2,7 +2,9 @@
 
 import argparse
 import json
+import re
 import sys
+import textwrap
 from pathlib import Path
 
 from lacrime.cli.common import command, current_version, print_summary
@@ -19,6 +21,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     sub.add_argument("--source", help="ingest this export first, then train on it")
     sub.add_argument(
         "--no-promote", action="store_true", help="register the version without making it current"
+    )
+    command(
+        commands,
+        "prepare",
+        run_prepare,
+        "First start: the synthetic demo dataset if there is no dataset, then the first "
+        "training if there is no model version; each step printed as it starts. Does nothing "
+        "once both exist; safe beside the app, which waits for it (`make run` starts both).",
     )
     sub = command(
         commands, "evaluate", run_evaluate, "Evaluation tables of the current model version."
@@ -69,6 +79,17 @@ def run_train(args: argparse.Namespace) -> None:
         print(f"  watch forecasts: {watches['verdict']}")
 
 
+def run_prepare(args: argparse.Namespace) -> None:
+    from lacrime.ops.bootstrap import prepare, ready
+
+    if ready():
+        from lacrime.ops.registry import current_version_id
+
+        print(f"lacrime: ready (model version {current_version_id()})", flush=True)
+        return
+    prepare(lambda line: print(f"lacrime: {line}", flush=True))
+
+
 def run_evaluate(args: argparse.Namespace) -> None:
     version = current_version()
     evaluation = version.metadata["evaluation"]
@@ -84,6 +105,13 @@ def run_evaluate(args: argparse.Namespace) -> None:
             )
         )
         return
+    _print_hourly(version, evaluation)
+    _print_hotspots(version, evaluation["hotspots"])
+
+
+def _print_hourly(version, evaluation: dict) -> None:
+    """The hourly tables, models by their human names, each with the inputs it reads."""
+    from lacrime.hourly.models import MODELS
     from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
     print(f"Model version {version.version}\n")
@@ -93,33 +121,94 @@ def run_evaluate(args: argparse.Namespace) -> None:
     ):
         table = evaluation[key]
         print(f"{title}: held out {table['holdout']['start']} to {table['holdout']['end']}")
-        print(f"  {'model':<16}{'MAE':>7}{'R2':>7}{'deviance':>10}{'coverage':>10}")
-        for name, m in table["models"].items():
+        print(f"  {'model':<36}{'MAE':>7}{'R2':>7}{'deviance':>10}{'coverage':>10}")
+        ranked = sorted(table["models"].items(), key=lambda item: item[1]["poisson_deviance"])
+        for name, m in ranked:
             mark = " *" if name == table["default_model"] else ""
             print(
-                f"  {name:<16}{m['mae']:>7.2f}{m['r2']:>7.2f}{m['poisson_deviance']:>10.2f}"
-                f"{m['coverage']:>10.2f}{mark}"
+                f"  {_hourly_label(MODELS, name):<36}{m['mae']:>7.2f}{m['r2']:>7.2f}"
+                f"{m['poisson_deviance']:>10.2f}{m['coverage']:>10.2f}{mark}"
             )
-        print()
-    hotspots = evaluation["hotspots"]
+        print(
+            f"  every model reads {', '.join(table['input_features'])}; "
+            "sorted by deviance, lowest first; * default model\n"
+        )
+
+
+def _hourly_label(models: dict, name: str) -> str:
+    return models[name].label if name in models else name
+
+
+def _print_hotspots(version, hotspots: dict) -> None:
+    """The hotspot table, best model first, then each model's features by their human names,
+    the served model's by its learnt importance where it has one."""
+    from lacrime.hotspots.models import label
+
     print(
         f"Hotspot models: rolling origin over {len(hotspots['eval_weeks'])} week(s), "
-        f"mean (std) over weeks"
+        f"mean (std) over weeks, best PAI@5% first"
     )
     print(
-        f"  {'model':<22}{'PAI@1%':>12}{'PAI@5%':>12}{'hit@5%':>8}{'PEI*@5%':>9}"
+        f"  {'model':<26}{'PAI@1%':>12}{'PAI@5%':>12}{'hit@5%':>8}{'PEI*@5%':>9}"
         f"{'F1 hot':>8}{'F1 not':>8}{'ROC-AUC':>9}"
     )
-    for name, model in hotspots["models"].items():
-        m = model["metrics"]
+    ranked = [row["model"] for row in hotspots["ranking"]]
+    for name in ranked:
+        m = hotspots["models"][name]["metrics"]
         mark = " *" if name == hotspots["default_model"] else ""
         print(
-            f"  {name:<22}{_mean_std(m['pai_1']):>12}{_mean_std(m['pai_5']):>12}"
+            f"  {label(name):<26}{_mean_std(m['pai_1']):>12}{_mean_std(m['pai_5']):>12}"
             f"{m['hit_rate_5']['mean']:>8.2f}{m['pei_star_5']['mean']:>9.2f}"
             f"{m['hotspot_f1']['mean']:>8.2f}{m['non_hotspot_f1']['mean']:>8.2f}"
             f"{m['roc_auc']['mean']:>9.2f}{mark}"
         )
-    print(f"\n  * default model. {hotspots['verdict']}")
+    print(f"\n  * default model. {_with_labels(hotspots['verdict'])}\n")
+    served = _served_importances(version)
+    print("Features of each hotspot model")
+    for name in ranked:
+        features = hotspots["models"][name]["feature_names"]
+        print(f"  {label(name)}:")
+        for line in _feature_lines(features, served.get(name)):
+            print(f"    {line}")
+    if len(served) < len(ranked):
+        print("  (importances are known for the served model only, when it learns them)")
+
+
+def _with_labels(text: str) -> str:
+    """A stored sentence with the hotspot models' code names read as their human names."""
+    from lacrime.hotspots.models import LABELS
+
+    for name, human in sorted(LABELS.items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"\b{name}\b", human, text)
+    return text
+
+
+def _served_importances(version) -> dict[str, dict[str, float]]:
+    """The served hotspot model's feature importances (model name: feature: share), when its
+    estimator learnt them (a forest); the other models are not stored fitted."""
+    from lacrime.ops.registry import load_artifact
+    from lacrime.ops.train import HOTSPOTS
+
+    model = load_artifact(version, HOTSPOTS).model
+    estimator = model.estimator
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    scores = getattr(final, "feature_importances_", None)
+    if scores is None:
+        return {}
+    return {model.name: dict(zip(model.feature_names, map(float, scores), strict=True))}
+
+
+def _feature_lines(features: list[str], importances: dict[str, float] | None) -> list[str]:
+    """One line per feature: by importance, highest first, with it when known; otherwise in
+    the model's order, which for a baseline is its score first, then its tie-break."""
+    from lacrime.hotspots.panel import feature_label
+
+    if importances:
+        ordered = sorted(features, key=lambda f: -importances.get(f, 0.0))
+        return [f"{importances.get(f, 0.0):>6.1%}  {feature_label(f)}" for f in ordered]
+    if len(features) <= 2:
+        return [feature_label(f) for f in features]
+    return textwrap.wrap("; ".join(feature_label(f) for f in features), 88)
 
 
 def _mean_std(metric: dict) -> str:

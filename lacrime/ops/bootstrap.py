@@ -9,6 +9,7 @@ builds, the second waits on the lock and then finds the dataset in place.
 import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,11 @@ DEMO_SEED = 0
 # Tests and small machines ask for a smaller first-start demo through this variable.
 DEMO_ROWS_ENV = "LACRIME_DEMO_ROWS"
 LOCK_FILE = ".bootstrap.lock"
+# What the first start is doing, one line per step, appended by whichever process prepares
+# (`lacrime prepare`, which `make run` starts with the server, or the app itself), so a page
+# can show the progress of work done in another process.
+STATUS_FILE = "first-start.log"
+STATUS_LINES = 12
 
 
 def demo_rows() -> int:
@@ -110,3 +116,43 @@ def ensure_models(progress: Callable[[str], None]) -> str:
         if (version := current_version_id()) is not None:
             return version
         return train(lambda step: progress(step[:1].upper() + step[1:])).version
+
+
+def ready() -> bool:
+    """Whether the app has a dataset and a model version: nothing left for a first start."""
+    return has_dataset() and current_version_id() is not None
+
+
+def prepare(progress: Callable[[str], None] = lambda _: None) -> str:
+    """Everything a first start needs (the demo dataset if there is none, then the first
+    training), each step reported to `progress` and to the status file; the version id.
+
+    Safe to run from several processes at once (the first-start lock), and quick once done.
+    """
+    started = time.monotonic()
+
+    def report(message: str) -> None:
+        line = f"{time.monotonic() - started:5.0f} s  {message}"
+        progress(line)
+        with status_path().open("a") as handle:
+            handle.write(line + "\n")
+
+    if ready():
+        return current_version_id()
+    data_dir().mkdir(parents=True, exist_ok=True)
+    report("First start: preparing the synthetic demo dataset and training the models once")
+    ensure_dataset(report)
+    version = ensure_models(report)
+    report(f"Ready: model version {version}")
+    return version
+
+
+def status_path() -> Path:
+    return data_dir() / STATUS_FILE
+
+
+def status_lines() -> list[str]:
+    """The latest lines of the first start's progress, oldest first."""
+    path = status_path()
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return lines[-STATUS_LINES:]

@@ -1,0 +1,47 @@
+"""`lacrime evaluate`: the text output speaks in human names, best model first; the JSON keeps
+the code names and every stored table."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lacrime.cli import main
+from lacrime.hotspots.models import LABELS
+from lacrime.hotspots.panel import feature_label
+from lacrime.hourly.models import MODELS
+from lacrime.ops import registry
+
+
+def test_evaluate_text_names_models_and_features_as_people_read_them(
+    small_trained_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("LACRIME_HOME", str(small_trained_home))
+    assert main(["evaluate"]) == 0
+    text = capsys.readouterr().out
+    metadata = registry.current_version().metadata
+    hotspots = metadata["evaluation"]["hotspots"]
+
+    table = text.split("Hotspot models:")[1].split("* default model")[0]
+    rows = [line.strip() for line in table.splitlines()[2:] if line.strip()]
+    ranked = [row["model"] for row in hotspots["ranking"]]
+    assert [next(LABELS[m] for m in ranked if r.startswith(LABELS[m])) for r in rows] == [
+        LABELS[m] for m in ranked
+    ]
+    for name in MODELS:
+        assert MODELS[name].label in text
+    features = " ".join(text.split("Features of each hotspot model")[1].split())
+    for name in ranked:
+        listed = features.split(f"{LABELS[name]}:")[1]
+        for feature in hotspots["models"][name]["feature_names"]:
+            assert feature_label(feature) in listed
+    assert "mean_past" not in features and "lag_1" not in features
+    assert "random_forest_smote" not in text and "all_history" not in text
+
+    assert main(["evaluate", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {
+        "version": registry.current_version().version,
+        "features": metadata["features"],
+        **metadata["evaluation"],
+    }
