@@ -207,6 +207,10 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
             ]
             assert tops == pytest.approx([max(g) for g in gaps_by_week])
             assert bottoms == pytest.approx([min(g) for g in gaps_by_week])
+            # The panel shows every line from 1% of the area up, and every week's range.
+            low, high = gaps.layout["yaxis" + (str(axis) if axis > 1 else "")].range
+            from_1 = [d for c, d in zip(values(line.x), values(line.y), strict=True) if c >= 0.01]
+            assert low <= min(from_1 + bottoms) and high >= max(from_1 + tops)
     markdown = " ".join(m.value for m in at.markdown)
     compared = default
     if default in PLAIN_BASELINES:  # then the margin stated is the best ML model's
