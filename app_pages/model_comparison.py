@@ -194,7 +194,8 @@ def cost_per_area() -> None:
         "Per area, over all evaluation weeks: its share of the flagged cells divided by its share "
         "of the weeks' crimes. 1 (the middle dashed line) means attention in proportion to crime, "
         "above 1 more, below 1 less, 0 never flagged; the outer lines mark half and twice. Areas "
-        "with the most crime on top; city-wide solid, proportional hatched."
+        "with the most crime on top; city-wide solid, proportional hatched. "
+        + comparison.left_out_sentence(hotspots)
     )
     with st.expander("The same as a table", icon=":material/table:"):
         ui.show_table(comparison.area_ratios(hotspots))

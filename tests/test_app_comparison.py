@@ -284,6 +284,9 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
         assert list(drawn.y) == [r["area_name"] for r in stored]
         assert values(drawn.x) == pytest.approx([r[f"{mode}_ratio"] for r in stored], nan_ok=True)
         assert drawn.marker.color == palette.HOTSPOT_MODELS[default]
+    captions = " ".join(c.value for c in at.caption)
+    for area in {a for areas in hotspots.get("left_out_areas", {}).values() for a in areas}:
+        assert area not in list(drawn.y) and f"{area} (" in captions
 
 
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
