@@ -98,7 +98,9 @@ def hits() -> None:
         "Last week) at the same share of the area flagged, from 0.5% to 20%, averaged over the "
         "evaluation weeks; above the dotted zero line it caught more. At 1% and 5% the bars run "
         "from the worst week's difference to the best week's: where a bar crosses zero, the "
-        "model was not ahead every week. Baselines are dashed, the default model thick."
+        "model was not ahead every week. Below 1%, where a handful of cells decides, a line can "
+        "run off the chart: double-click it to see all. Baselines are dashed, the default model "
+        "thick."
     )
     st.markdown(comparison_gaps.margin_sentence(spread, comparison_gaps.compared_model(hotspots)))
 
@@ -192,7 +194,8 @@ def cost_per_area() -> None:
         "Per area, over all evaluation weeks: its share of the flagged cells divided by its share "
         "of the weeks' crimes. 1 (the middle dashed line) means attention in proportion to crime, "
         "above 1 more, below 1 less, 0 never flagged; the outer lines mark half and twice. Areas "
-        "with the most crime on top; city-wide solid, proportional hatched."
+        "with the most crime on top; city-wide solid, proportional hatched. "
+        + comparison.left_out_sentence(hotspots)
     )
     with st.expander("The same as a table", icon=":material/table:"):
         ui.show_table(comparison.area_ratios(hotspots))

@@ -3,15 +3,21 @@ evaluation record stored with the model version in use."""
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from imblearn.pipeline import Pipeline
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from streamlit.testing.v1 import AppTest
 from support import plotly_charts, trace, values
 from test_app_hourly import APP, checked
 
-from lacrime.app import comparison, palette, ui
+from lacrime.app import comparison, comparison_charts, palette, ui
 from lacrime.app.comparison_gaps import GAP_MEASURES, PLAIN_BASELINES
 from lacrime.hotspots.flagging import ALLOCATIONS, COVERAGES, metric_key
+from lacrime.hotspots.models import HotspotModel
 from lacrime.hotspots.models import label as model_label
 from lacrime.hotspots.panel import FEATURE_LABELS, feature_label
 from lacrime.hourly.models import MODELS as HOURLY_MODELS
@@ -201,6 +207,10 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
             ]
             assert tops == pytest.approx([max(g) for g in gaps_by_week])
             assert bottoms == pytest.approx([min(g) for g in gaps_by_week])
+            # The panel shows every line from 1% of the area up, and every week's range.
+            low, high = gaps.layout["yaxis" + (str(axis) if axis > 1 else "")].range
+            from_1 = [d for c, d in zip(values(line.x), values(line.y), strict=True) if c >= 0.01]
+            assert low <= min(from_1 + bottoms) and high >= max(from_1 + tops)
     markdown = " ".join(m.value for m in at.markdown)
     compared = default
     if default in PLAIN_BASELINES:  # then the margin stated is the best ML model's
@@ -274,6 +284,9 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
         assert list(drawn.y) == [r["area_name"] for r in stored]
         assert values(drawn.x) == pytest.approx([r[f"{mode}_ratio"] for r in stored], nan_ok=True)
         assert drawn.marker.color == palette.HOTSPOT_MODELS[default]
+    captions = " ".join(c.value for c in at.caption)
+    for area in {a for areas in hotspots.get("left_out_areas", {}).values() for a in areas}:
+        assert area not in list(drawn.y) and f"{area} (" in captions
 
 
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
@@ -322,3 +335,27 @@ def test_without_a_model_the_page_says_how_to_train(demo_home: Path, monkeypatch
     assert any("lacrime train" in m.value for m in at.markdown)
     assert not plotly_charts(at)
     assert not at.table
+
+
+def test_a_forest_lists_its_features_heaviest_first() -> None:
+    """When the default is a forest, the page ranks features by their weight in it, by their
+    human names; a model without weights keeps its own order."""
+    rng = np.random.default_rng(0)
+    names = ["lag_1", "mean_past", "kde_past", "month"]
+    X = pd.DataFrame(rng.normal(size=(400, 4)), columns=names)
+    y = (X["kde_past"] + 0.3 * X["lag_1"] > 0).astype(int)
+    forest = Pipeline([("rf", RandomForestClassifier(n_estimators=20, random_state=0))])
+    model = HotspotModel("random_forest_smote", "ml", forest.fit(X, y), tuple(names), "forest")
+    model.feature_names = names
+    weights = comparison.feature_weights(model)
+    assert list(weights.index[:2]) == ["kde_past", "lag_1"]
+    assert weights.sum() == pytest.approx(1)
+    assert comparison.ranked(names, weights) == list(weights.index)
+    assert comparison.ranked(["lag_1", "other"], weights) == ["lag_1", "other"]
+    line = comparison.features_line(comparison.ranked(names, weights))
+    assert line.startswith(feature_label("kde_past") + ", " + feature_label("lag_1"))
+    (bars,) = comparison_charts.feature_chart(weights, model.name).data
+    assert list(bars.y) == [feature_label(n) for n in weights.index]
+    assert bars.marker.color == palette.HOTSPOT_MODELS["random_forest_smote"]
+    knn = HotspotModel("knn", "ml", Pipeline([("knn", KNeighborsClassifier())]), (), "knn")
+    assert comparison.feature_weights(knn) is None

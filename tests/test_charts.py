@@ -208,3 +208,24 @@ def test_incomplete_weeks_and_null_policy_tables(cleaned: tuple) -> None:
     ]
     policy = summaries.null_policy(report)
     assert dict(zip(policy["Column"], policy["When missing"], strict=True)) == report["null_policy"]
+
+
+def test_every_hover_names_its_unit(demo_cleaned: tuple) -> None:
+    """Each drawn series says what its numbers count when hovered ("412 reports"), and hour
+    axes read as clock times, 00:00 to 22:00."""
+    frame, report = demo_cleaned
+    flags = report["flags"]
+    figures = [
+        charts.daily_chart(summaries.daily_counts(frame)),
+        charts.weekly_chart(summaries.weekly_trend(frame, flags)),
+        charts.top_chart(summaries.top_counts(frame, "crime_group"), "crime group"),
+        charts.hour_chart(summaries.hour_profile(frame)),
+        charts.minute_chart(summaries.minute_profile(frame)),
+        charts.lag_chart(summaries.lag_distribution(flags)),
+    ]
+    for figure in figures:
+        for series in figure.data:
+            assert "reports" in series.hovertemplate, (series.name, series.hovertemplate)
+    hours = figures[3].layout.xaxis
+    assert list(hours.ticktext) == [f"{h:02d}:00" for h in range(0, 24, 2)]
+    assert list(hours.tickvals) == list(range(0, 24, 2))

@@ -259,6 +259,21 @@ def area_shares(evaluation: HotspotEvaluation) -> pd.DataFrame:
     return table.sort_values("crime_share", ascending=False, ignore_index=True, kind="stable")
 
 
+def left_out_sentence(evaluation: HotspotEvaluation) -> str:
+    """Which areas the per-area figures leave out, and in how many evaluation weeks: those
+    reported incompletely (after their switch to NIBRS) are not scored; "" when none is."""
+    weeks: dict[str, int] = {}
+    for areas in evaluation.left_out_areas.values():
+        for area in areas:
+            weeks[area] = weeks.get(area, 0) + 1
+    if not weeks:
+        return ""
+    listed = ", ".join(
+        f"{area} ({n} of {len(evaluation.eval_weeks)} weeks)" for area, n in sorted(weeks.items())
+    )
+    return f"Left out where they reported incompletely (after their switch to NIBRS): {listed}."
+
+
 def area_ratios(evaluation: HotspotEvaluation) -> pd.DataFrame:
     """Per LAPD area, for the default model: its share of the weeks' crimes, its share of the
     flagged cells under each mode, and the ratio of the two (1 = in proportion), as text."""

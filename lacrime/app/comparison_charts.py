@@ -20,6 +20,8 @@ from lacrime.hotspots.flagging import ALLOCATIONS
 from lacrime.hotspots.models import label as model_label
 from lacrime.hotspots.panel import feature_label
 
+# The share of the area from which each coverage panel shows every line in full.
+FULL_VIEW_FROM = 0.01
 # How far apart the models' spread bars stand at one coverage (a share of the area).
 SPREAD_STEP = 0.0012
 REFERENCE = {"color": palette.CONTEXT, "dash": "dot", "width": 1.5}
@@ -82,13 +84,30 @@ def coverage_gap_chart(
                 col=column,
             )
         fig.add_hline(y=0, line=REFERENCE, row=1, col=column)
-        fig.update_yaxes(tickformat="+.2f" if measure == "pai" else "+.0%", row=1, col=column)
+        fig.update_yaxes(
+            tickformat="+.2f" if measure == "pai" else "+.0%",
+            range=_gap_range(shown, weekly),
+            row=1,
+            col=column,
+        )
     fig.update_xaxes(tickformat=".0%", title="share of the area flagged")
     fig.update_yaxes(title="difference to the best plain baseline", row=1, col=1)
     fig.update_layout(
         height=440, margin={"l": 10, "r": 10, "t": 90, "b": 10}, legend=LEGEND | {"y": 1.14}
     )
     return fig
+
+
+def _gap_range(gaps: pd.DataFrame, spread: pd.DataFrame) -> list[float]:
+    """A panel's y range: every difference from FULL_VIEW_FROM of the area up and every week's
+    range, with a margin. The smallest shares, where a handful of cells decides, can swing far
+    and would flatten the rest; their lines run off the top or bottom (double-click the chart
+    to see all of it)."""
+    shown = gaps.loc[gaps["coverage"] >= FULL_VIEW_FROM, "difference"]
+    low = min(shown.min(), spread["min"].min(), 0.0)
+    high = max(shown.max(), spread["max"].max(), 0.0)
+    margin = 0.08 * (high - low or 1.0)
+    return [low - margin, high + margin]
 
 
 def _spread_trace(
