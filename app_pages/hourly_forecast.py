@@ -19,7 +19,7 @@ if ui.show_model_version() is None:
 bundles = {leave_out: ui.hourly_bundle(leave_out) for leave_out in (False, True)}
 kept = bundles[False]
 
-controls = st.columns([1, 1, 1.7, 1.4, 1.4, 1.7], vertical_alignment="bottom")
+controls = st.columns([1, 1, 1.5, 1.3, 1.4, 1.9], vertical_alignment="bottom")
 season = controls[0].selectbox(
     "Season",
     hourly_view.SEASONS,
@@ -60,7 +60,7 @@ group = controls[4].selectbox(
     bind="query-params",
     format_func=lambda g: g or "All crime groups",
 )
-metrics = st.columns([1.2, 0.85, 0.8, 0.8, 1.85], vertical_alignment="center")
+metrics = st.columns([1.4, 0.9, 0.75, 0.75, 1.8], vertical_alignment="center")
 leave_out = metrics[4].toggle(
     "Leave out default times (12:00, 00:01)",
     key="hourly_exclude_default_times",

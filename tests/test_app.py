@@ -110,7 +110,7 @@ def test_overview_leads_with_this_week_against_the_four_before(home: Path) -> No
     assert len(changes) == 5
     assert not any(f"**{area}**" in line for line in changes for area in switched)
     assert all("normal week-to-week variation" in line for line in changes)
-    by_area, by_group = at.get("plotly_chart")
+    by_area, by_group = at.get("plotly_chart")[:2]  # the weekly comparison comes first
     assert len(json.loads(by_area.proto.spec)["data"][0]["y"]) == manifest["areas"]
 
     (areas,) = [t.value for t in at.table if "Area" in t.value.columns and "This week" in t.value]
