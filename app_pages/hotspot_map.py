@@ -40,7 +40,7 @@ default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
-row = controls.columns([1.8, 2.0, 1.4, 1.4, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
+row = controls.columns([1.8, 1.9, 1.3, 1.6, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
 as_of = ui.linked_selectbox(
     row[0],
     "Forecast week",

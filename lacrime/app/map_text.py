@@ -31,17 +31,26 @@ def incomplete_note(areas: tuple[str, ...]) -> str:
 
 
 def coverage_note(forecast, coverage: int, share: dict) -> str:
-    """What the chosen coverage flags, quoting it."""
+    """What the chosen coverage flags, quoting it, and how expected reports are read."""
+    if forecast.attrs.get("watch"):
+        expected = (
+            "**Expected reports** are the reports a cell is expected to have in the watch next "
+            "week: its all-day rate times its share of reports in that watch, the share shrunk "
+            "towards its neighbours', its area's and the city's."
+        )
+    else:
+        expected = (
+            "**Expected reports** are the reports a cell is expected to have next week: each "
+            "model's risk mapped to the reports that cells of that risk had the week after, on "
+            "recent weeks the model did not learn from, so every model reads on one scale."
+        )
     return (
         f"**Coverage {coverage}%**: the riskiest {coverage}% of the grid's cells are flagged "
         f"({int(forecast['flagged'].sum()):,} of {len(forecast):,} cells of about "
-        f"{share['cell_km2']:.2f} km² each). **Expected reports** are the reports a cell is "
-        "expected to have next week: each model's risk mapped to the reports that cells of "
-        "that risk had the week after, on recent weeks the model did not learn from, so every "
-        "model reads on the same scale. **Percentile**: the share of cells ranked below it. "
-        "A cell's colour is its rank class, so it does not change with coverage, allocation or "
-        "area. The shares of last week's (last 4 weeks') reports say how concentrated recent "
-        "crime is in the flagged cells, not next week's."
+        f"{share['cell_km2']:.2f} km² each). {expected} **Percentile**: the share of cells "
+        "ranked below it. A cell's colour is its rank class, so it does not change with "
+        "coverage, allocation or area. The shares of last week's (last 4 weeks') reports say "
+        "how concentrated recent crime is in the flagged cells, not next week's."
     )
 
 

@@ -109,6 +109,7 @@ def evaluate_hotspots(
             share=share,
             max_train_weeks=max_train_weeks,
             completeness=completeness,
+            calibrate=False,
         )
         in_week = located[located["occurred_at"].between(target, target + WEEK, inclusive="left")]
         complete, in_week, left_out[target.date().isoformat()] = complete_part(

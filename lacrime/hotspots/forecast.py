@@ -170,6 +170,7 @@ def fit_at(
     share: float = DEFAULT_SHARE,
     max_train_weeks: int = MAX_TRAIN_WEEKS,
     completeness: Completeness | None = None,
+    calibrate: bool = True,
 ) -> dict[str, HotspotForecaster]:
     """Each of `models` (name: factory, as `models.MODELS`) trained on the reports of `located`
     (a `panel.with_cells` frame) up to `as_of`, with its risk for every cell in the week after.
@@ -180,7 +181,9 @@ def fit_at(
     `completeness`, the weeks an area reported incompletely train nothing in that area. Each
     forecaster's `expected` reports come from `calibration.expected_reports`: a learner is
     trained a second time without its last training week to calibrate on that week, since its
-    risk on the rows it learnt from would promise more than it keeps.
+    risk on the rows it learnt from would promise more than it keeps. The rolling evaluation,
+    which scores the ranking only, passes `calibrate=False` and skips that second fit
+    (`benchmarks/calibration.py` checks the expected reports on the same weeks).
     """
     cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
     history = located[located["occurred_at"] < cutoff]
@@ -206,7 +209,7 @@ def fit_at(
         started = time.perf_counter()
         model = factory().fit(train)
         risk = np.asarray(model.risk(target), dtype="float64")
-        expected = expected_reports(factory, model, train, risk)
+        expected = expected_reports(factory, model, train, risk) if calibrate else None
         fitted[name] = HotspotForecaster(
             model=model,
             grid=grid,
