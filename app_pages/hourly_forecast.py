@@ -71,11 +71,13 @@ leave_out = metrics[4].toggle(
     "midnight peaks they make disappear while daily totals stay the same.",
 )
 bundle = bundles[leave_out]
-model = views.id_selectbox(
+model = ui.linked_selectbox(
     controls[5],
     "Model",
     [hourly_view.UNSET, *bundle.models],
     key="hourly_model",
+    default=hourly_view.UNSET,
+    to_id=str,
     format_func=lambda m: bundle.models[m].label if m else "Best on held-out weeks",
     help=f"Best on held-out weeks: {bundle.models[bundle.default_model].label}, the lowest "
     "Poisson deviance on the last two full weeks, which no model was trained on.",

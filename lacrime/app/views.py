@@ -2,7 +2,6 @@
 per dataset (and model version, where it depends on one) and kept for every session."""
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -89,32 +88,6 @@ def briefing(area: str, as_of: dt.date) -> bytes:
     if version is None:
         raise LacrimeError("no model trained yet: run `lacrime train` or retrain from Admin")
     return _briefing(ui.current_dataset_id(), version.version, area, as_of)
-
-
-def id_selectbox(
-    place: object, label: str, options: list[str], key: str, format_func: Callable, **kwargs
-) -> str:
-    """A select box kept in the URL under `key` by its option's id, not the label it shows
-    (`bind="query-params"` writes the label), so a shared link survives a renamed label.
-
-    `place` is `st` or a column; the first option is the default and leaves the URL clean."""
-    asked = st.query_params.get(key)
-    if key not in st.session_state and asked in options:
-        st.session_state[key] = asked
-
-    def to_url() -> None:
-        chosen = st.session_state[key]
-        if chosen == options[0]:
-            st.query_params.pop(key, None)
-        else:
-            st.query_params[key] = chosen
-
-    value = place.selectbox(
-        label, options, key=key, format_func=format_func, on_change=to_url, **kwargs
-    )
-    if value != options[0]:
-        st.query_params[key] = value
-    return value
 
 
 @dataclass(frozen=True)
