@@ -33,8 +33,7 @@ def accuracy() -> None:
         "a baseline (a plain rule)" if kinds[default] == "baseline" else "a machine-learning model"
     )
     st.success(
-        f"**The default hotspot model is {default_label}, {winner}.** "
-        f"{comparison.in_words(hotspots.verdict)}",
+        f"**The default hotspot model is {default_label}, {winner}.** {hotspots.verdict}",
         icon=":material/emoji_events:",
     )
     st.markdown(

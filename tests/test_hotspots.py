@@ -11,7 +11,7 @@ import pytest
 from lacrime.hotspots.evaluation import evaluate_hotspots
 from lacrime.hotspots.forecast import fit_at, forecast_hotspots, score_forecast, to_geojson
 from lacrime.hotspots.grid import DEFAULT_RESOLUTION, locate
-from lacrime.hotspots.models import MODELS
+from lacrime.hotspots.models import MODELS, label
 from lacrime.hotspots.panel import with_cells
 from lacrime.records import to_json
 
@@ -93,7 +93,7 @@ def test_evaluation_reports_every_model_and_names_the_best(real_clean):
         assert sum(map(sum, summary["confusion_matrix"]["matrix"])) > 0
         pai[name] = metrics["pai_5"]["mean"]
     assert result["default_model"] == max(pai, key=pai.get)
-    assert result["default_model"] in result["verdict"]
+    assert label(result["default_model"]) in result["verdict"]
     areas = result["allocation_table"]
     assert len(areas) == real_clean["area_name"].nunique()
     for mode in ("citywide", "proportional"):

@@ -13,7 +13,7 @@ from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions
 from lacrime.data.schema import snake_case
 from lacrime.hotspots.forecast import score_forecast
-from lacrime.hotspots.models import MODELS
+from lacrime.hotspots.models import MODELS, label
 from lacrime.hourly.forecast import curve
 from lacrime.ops import registry
 from lacrime.ops.train import HOTSPOTS, HOURLY, HOURLY_NO_DEFAULT_TIMES
@@ -110,7 +110,7 @@ def test_evaluate_reports_every_metric_for_every_model(trained, capsys):
             assert {"mean", "std"} <= set(values) and pd.notna(values["mean"]), (name, metric)
     best = max(hotspots["models"], key=lambda n: hotspots["models"][n]["metrics"]["pai_5"]["mean"])
     assert hotspots["default_model"] == best
-    assert best in hotspots["verdict"]
+    assert label(best) in hotspots["verdict"]
 
 
 def test_forecast_command_matches_the_stored_model(trained, capsys):

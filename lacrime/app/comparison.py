@@ -4,8 +4,6 @@ Everything here comes from the version's `TrainingRecord` as training wrote it: 
 recomputes nothing, so what it shows is what chose the default models.
 """
 
-import re
-
 import pandas as pd
 
 from lacrime.hotspots import models as hotspot_models
@@ -98,14 +96,6 @@ def hourly_label(name: str, default: str) -> str:
     spec = HOURLY_MODELS.get(name)
     human = spec.label if spec else name
     return human + DEFAULT_MARK if name == default else human
-
-
-def in_words(sentence: str) -> str:
-    """A stored sentence (the evaluation's verdict) with each model's code name replaced by
-    its human name."""
-    names = sorted(hotspot_models.LABELS, key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
-    return pattern.sub(lambda match: hotspot_models.label(match.group(1)), sentence)
 
 
 def _metric_table(

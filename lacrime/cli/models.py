@@ -50,6 +50,8 @@ def run_train(args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from lacrime.data.dataset import ingest
+    from lacrime.hotspots.models import label as hotspot_label
+    from lacrime.hourly.models import MODELS as HOURLY_MODELS
     from lacrime.ops.train import STEPS, train
 
     if args.source:
@@ -66,11 +68,11 @@ def run_train(args: argparse.Namespace) -> None:
     state = "promoted" if not args.no_promote else "registered, not promoted"
     print(f"version {version.version} {state}")
     print(
-        f"  hourly default model:  {summary['hourly_default']} "
+        f"  hourly default model:  {HOURLY_MODELS[summary['hourly_default']].label} "
         f"(MAE {summary['hourly_mae']:.2f} crimes per hour on held-out weeks)"
     )
     print(
-        f"  hotspot default model: {summary['hotspot_default']} "
+        f"  hotspot default model: {hotspot_label(summary['hotspot_default'])} "
         f"(PAI at 5% of the area {summary['hotspot_pai_5']:.2f})"
     )
     print(f"  {summary['verdict']}")

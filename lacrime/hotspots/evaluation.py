@@ -39,7 +39,7 @@ from lacrime.hotspots.flagging import (
 )
 from lacrime.hotspots.forecast import MAX_TRAIN_WEEKS, MIN_HISTORY_WEEKS, HotspotForecaster, fit_at
 from lacrime.hotspots.grid import DEFAULT_RESOLUTION, Grid
-from lacrime.hotspots.models import MODELS, HotspotModel
+from lacrime.hotspots.models import MODELS, HotspotModel, label
 from lacrime.hotspots.panel import with_cells
 from lacrime.hotspots.results import (
     AllocationSpread,
@@ -319,14 +319,15 @@ def _downsample(n: int) -> np.ndarray:
 
 def _verdict(summaries: dict[str, ModelScores]) -> tuple[list[Ranked], str, str]:
     """The models ranked by mean PAI at 5%, the best, and a sentence saying whether the ML
-    models earn it and whether the week-to-week spread carries the margin."""
+    models earn it and whether the week-to-week spread carries the margin, naming the models
+    as users know them (the sentence is shown on the pages and printed by `lacrime train`)."""
     pai = {name: s.metric("pai").mean for name, s in summaries.items()}
     ranking = sorted(pai, key=lambda n: (-(pai[n] if pai[n] is not None else -np.inf), n))
     best = ranking[0]
     kinds = {name: s.kind for name, s in summaries.items()}
     rivals = [n for n in ranking if kinds[n] != kinds[best]]
     if not rivals:
-        sentence = f"{best} has the best PAI at 5% of the area ({pai[best]:.2f})."
+        sentence = f"{label(best)} has the best PAI at 5% of the area ({pai[best]:.2f})."
     else:
         rival = rivals[0]
         weekly = {
@@ -337,14 +338,14 @@ def _verdict(summaries: dict[str, ModelScores]) -> tuple[list[Ranked], str, str]
         wins = f"higher in {int((diff > 0).sum())} of {len(diff)} weeks"
         if kinds[best] == "baseline":
             sentence = (
-                f"The {best} baseline beats every ML model on PAI at 5% of the area: "
-                f"{pai[best]:.2f} against {pai[rival]:.2f} for {rival} ({wins}), "
+                f"The {label(best)} baseline beats every ML model on PAI at 5% of the area: "
+                f"{pai[best]:.2f} against {pai[rival]:.2f} for {label(rival)} ({wins}), "
                 "so it is the default forecast model."
             )
         else:
             sentence = (
-                f"{best} has the best PAI at 5% of the area, {pai[best]:.2f} against "
-                f"{pai[rival]:.2f} for the best baseline, {rival} ({wins}); it is the "
+                f"{label(best)} has the best PAI at 5% of the area, {pai[best]:.2f} against "
+                f"{pai[rival]:.2f} for the best baseline, {label(rival)} ({wins}); it is the "
                 "default forecast model."
             )
         if len(diff) > 1 and abs(diff.mean()) < diff.std(ddof=1):
