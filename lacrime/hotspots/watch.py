@@ -61,6 +61,8 @@ class WatchModel:
     strength: float
     spread_default_times: bool
     description: str
+    # What a user reads (verdicts, pages); `name` stays the id in JSON and links.
+    label: str
 
 
 def watch_share(strength: float) -> WatchModel:
@@ -71,6 +73,7 @@ def watch_share(strength: float) -> WatchModel:
         True,
         f"All-day rate x watch share shrunk towards neighbours, area and city "
         f"({strength:g} pseudo-reports per level)",
+        f"Watch share shrunk towards the neighbours ({strength:g})",
     )
 
 
@@ -81,9 +84,15 @@ WATCH_MODELS: dict[str, WatchModel] = {
         math.inf,
         True,
         "All-day counts of all past weeks, every watch alike",
+        "All-day counts",
     ),
     "watch_counts": WatchModel(
-        "watch_counts", "baseline", 0.0, False, "Past counts of that watch only"
+        "watch_counts",
+        "baseline",
+        0.0,
+        False,
+        "Past counts of that watch only",
+        "That watch's past counts",
     ),
     **{f"watch_share_{k:g}": watch_share(k) for k in STRENGTHS},
 }

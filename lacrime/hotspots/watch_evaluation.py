@@ -213,7 +213,8 @@ def _verdict(
         s = scores[watch][name]
         spread = s.ratio_spread.std or 0.0
         shown = "undefined" if s.ratio is None else f"{s.ratio:.3f}x"
-        parts.append(f"{watch} {shown} by {name} (week-to-week spread {spread:.3f})")
+        model = WATCH_MODELS[name].label
+        parts.append(f"{watch} {shown} by {model} (week-to-week spread {spread:.3f})")
         if name != BASELINE and abs((s.ratio or 1.0) - 1.0) <= spread:
             noise.append(watch)
     sentence = "PAI at 5% of the area against the all-day counts: " + "; ".join(parts) + "."
