@@ -39,12 +39,14 @@ def _decoded(value: object) -> object:
     return value
 
 
+def plotly_specs(at: AppTest) -> list[dict]:
+    """Each Plotly chart on the page as the JSON the page sent, its packed arrays as lists."""
+    return [_decoded(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
 def plotly_charts(at: AppTest) -> list[go.Figure]:
     """Each Plotly chart on the page, as the figure the page sent."""
-    return [
-        go.Figure(_decoded(json.loads(chart.proto.spec)), skip_invalid=True)
-        for chart in at.get("plotly_chart")
-    ]
+    return [go.Figure(spec, skip_invalid=True) for spec in plotly_specs(at)]
 
 
 def trace(figure: go.Figure, name: str) -> BaseTraceType:

@@ -1,17 +1,15 @@
 """The Area page on trained homes (demo and real extract): the area and the second one come from
 the URL and the select boxes, and every figure is the dataset's or the stored forecast's."""
 
-import base64
 import io
-import json
 from datetime import timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
+from support import plotly_specs
 
 from lacrime.app import views
 from lacrime.app.area import CITY, NO_AREA
@@ -34,23 +32,6 @@ def checked(at: AppTest) -> AppTest:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     return at
-
-
-def plotly(at: AppTest) -> list[dict]:
-    """Each Plotly figure on the page, its typed arrays decoded into lists."""
-    return [_decoded(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
-
-
-def _decoded(value: object) -> object:
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        shape = [int(n) for n in str(value.get("shape", len(array))).split(",")]
-        return array.reshape(shape).tolist()
-    if isinstance(value, dict):
-        return {k: _decoded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return value
 
 
 def switched_or_first(manifest: dict) -> str:
@@ -83,7 +64,7 @@ def test_one_area_from_a_link(home: Path) -> None:
         f"{g['first_day']} to {g['last_day']}" in n for g, n in zip(gaps, notes, strict=True)
     )
 
-    trend, mix, hours = plotly(at)
+    trend, mix, hours = plotly_specs(at)
     assert [t["name"] for t in trend["data"]] == [CITY, area]
     mondays = full_weeks(frame)
     counts = mondays[frame.loc[mondays.index, "area_name"] == area].value_counts().sort_index()
@@ -128,7 +109,7 @@ def test_a_second_area_is_drawn_beside_the_first(demo_home: Path, monkeypatch) -
     assert names[2] not in at.selectbox(key="area_compare").options
     at.selectbox(key="area_compare").set_value(names[5]).run()
     checked(at)
-    trend, mix, first_hours, second_hours = plotly(at)
+    trend, mix, first_hours, second_hours = plotly_specs(at)
     assert [t["name"] for t in trend["data"]] == [CITY, names[2], names[5]]
     assert [t["name"] for t in mix["data"]] == [names[2], names[5], CITY]
     assert first_hours["layout"]["title"]["text"].startswith(names[2])
@@ -141,9 +122,9 @@ def test_a_second_area_is_drawn_beside_the_first(demo_home: Path, monkeypatch) -
 
     at.selectbox(key="area").set_value(names[0]).run()
     checked(at)
-    assert [t["name"] for t in plotly(at)[0]["data"]] == [CITY, names[0], names[5]]
+    assert [t["name"] for t in plotly_specs(at)[0]["data"]] == [CITY, names[0], names[5]]
     at.selectbox(key="area_compare").set_value(NO_AREA).run()
-    assert len(plotly(checked(at))) == 3
+    assert len(plotly_specs(checked(at))) == 3
 
 
 def test_past_weeks_are_scored_in_the_area(demo_home: Path, monkeypatch) -> None:
