@@ -73,8 +73,14 @@ PAGES: list[tuple[str, str, Callable | None, bool]] = [
     (
         "hotspot_map",
         "Hotspot map",
-        lambda page: page.get_by_text("Proportional to area crime").first.click(),
+        lambda page: choose(page, "Allocation", "By area crime"),
         False,
+    ),
+    (
+        "area?area=Hollywood",
+        "Area",
+        lambda page: choose(page, "Beside it", "Central"),
+        True,
     ),
     (
         "model_comparison",
@@ -89,6 +95,12 @@ PAGES: list[tuple[str, str, Callable | None, bool]] = [
         True,
     ),
 ]
+
+
+def choose(page: object, label: str, option: str) -> None:
+    """Pick `option` in the select box labelled `label`, as a user does: open it, click."""
+    page.get_by_test_id("stSelectbox").filter(has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).first.click()
 
 
 def free_port() -> int:
