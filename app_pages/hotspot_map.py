@@ -164,7 +164,7 @@ with view:
     )
     st.html(maps.legend_html(past=span, zones=bool(zones), emerging=emerging))
     st.caption(map_text.basemap_note(basemap))
-    late = hotspot_views.incomplete_areas(forecaster, manifest)
+    late = forecaster.incomplete_areas
     if late:
         st.warning(map_text.incomplete_note(late), icon=":material/history_toggle_off:")
 
@@ -179,7 +179,7 @@ metrics[0].metric(
 metrics[1].metric("Area flagged", f"{share['flagged_km2']:,.0f} km²")
 metrics[2].metric(
     "Expected reports in them",
-    maps.expected_text(cells.loc[cells["flagged"], "expected"].sum()),
+    maps.expected_text(share["flagged_expected"]),
     help="Reports the flagged cells are expected to have in the forecast week"
     + ("" if watch == hotspot_views.ALL_DAY else f", {hotspot_views.watch_label(watch)} only")
     + ".",

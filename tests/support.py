@@ -2,6 +2,7 @@
 
 import base64
 import json
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -9,6 +10,7 @@ from plotly.basedatatypes import BaseTraceType
 from streamlit.testing.v1 import AppTest
 
 ADMIN_PASSWORD = "a long admin password"
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
 # Streamlit's elements that draw a chart or a picture other than Plotly's and the pydeck map
 # (st.line_chart and the like, Altair and Vega-Lite: vega_lite_chart; st.pyplot: imgs;
 # components such as Bokeh: component_instance, iframe): no page may draw one.
@@ -58,3 +60,18 @@ def trace(figure: go.Figure, name: str) -> BaseTraceType:
 def values(sequence: object) -> list:
     """A trace's x or y as a plain list (Plotly keeps tuples or numpy arrays)."""
     return [] if sequence is None else list(np.asarray(sequence).tolist())
+
+
+def checked(at: AppTest) -> AppTest:
+    """`at` after a run that raised nothing and showed no error."""
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def open_page(page: str, params: dict[str, str] | None = None, timeout: int = 60) -> AppTest:
+    """The app run once (first start, navigation), then `page` opened with the link's `params`."""
+    at = AppTest.from_file(APP, default_timeout=timeout).run()
+    at.query_params.update(params or {})
+    at.switch_page(page).run()
+    return checked(at)

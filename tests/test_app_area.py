@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import support
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
-from support import plotly_specs
+from support import checked, plotly_specs
 
 from lacrime.app import views
 from lacrime.app.area import CITY, NO_AREA
@@ -17,21 +18,11 @@ from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.ops import registry
 from lacrime.ops.train import HOTSPOTS
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "app_pages/area.py"
 
 
 def open_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120).run()
-    at.query_params.update(params or {})
-    at.switch_page(PAGE).run()
-    return checked(at)
-
-
-def checked(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return support.open_page(PAGE, params, timeout=120)
 
 
 def switched_or_first(manifest: dict) -> str:

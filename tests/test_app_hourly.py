@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import support
 from streamlit.testing.v1 import AppTest
-from support import plotly_charts, trace, values
+from support import checked, plotly_charts, trace, values
 
 from lacrime.app import hourly as hourly_view
 from lacrime.app import palette
@@ -22,7 +23,6 @@ from lacrime.hourly import models
 from lacrime.ops import registry
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
 PAGE = "app_pages/hourly_forecast.py"
 KEPT_COLUMN = "expected_default_times_kept"
 KEPT_LABEL = "forecast with 12:00 and 00:01 reports kept"
@@ -33,16 +33,7 @@ def bundle(name: str = HOURLY) -> hourly.HourlyBundle:
 
 
 def open_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    at.query_params.update(params or {})
-    at.switch_page(PAGE).run()
-    return checked(at)
-
-
-def checked(at: AppTest) -> AppTest:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return support.open_page(PAGE, params, timeout=60)
 
 
 def day_drawn(at: AppTest) -> pd.DataFrame:

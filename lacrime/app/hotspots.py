@@ -30,7 +30,6 @@ from lacrime.hotspots.forecast import (
     fit_forecaster,
     score_forecast,
 )
-from lacrime.hotspots.forecast import incomplete_areas as forecast_incomplete_areas
 from lacrime.hotspots.forecast import (
     to_geojson as to_geojson,
 )
@@ -156,8 +155,9 @@ def flagged_table(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFra
 
 
 def flagged_share(forecast: pd.DataFrame, area: str | None = None) -> dict:
-    """How many cells of the selection are flagged, and what share of its recent reports
-    (last week, last 4 weeks) those cells held."""
+    """How many cells of the selection are flagged, the reports expected in them next week
+    (NaN for a forecaster stored before expected reports existed), and what share of the
+    selection's recent reports (last week, last 4 weeks) those cells held."""
     cells = selection(forecast, area)
     flagged = cells["flagged"].to_numpy(dtype=bool)
     km2 = np.array([h3.cell_area(cell, "km^2") for cell in cells["cell"]], dtype="float64")
@@ -165,6 +165,8 @@ def flagged_share(forecast: pd.DataFrame, area: str | None = None) -> dict:
     out["cell_share"] = out["flagged"] / out["cells"] if out["cells"] else np.nan
     out["cell_km2"] = float(km2.mean()) if len(km2) else np.nan
     out["flagged_km2"] = float(km2[flagged].sum())
+    expected = cells.loc[flagged, "expected"]
+    out["flagged_expected"] = float(expected.sum(min_count=1)) if len(expected) else 0.0
     for column in ("last_week", "last_4_weeks"):
         counts = cells[column].to_numpy()
         out[f"{column}_crimes"] = int(counts.sum())
@@ -277,18 +279,10 @@ def week_outcome(
         return None
     week = _of_week(frame, pd.Timestamp(forecast.attrs["window_start"]), group, watch)
     if area is not None:
+        cells = locate(week["lat"], week["lon"], forecast.attrs["resolution"])
         forecast = selection(forecast, area)
-        resolution = h3.get_resolution(forecast["cell"].iloc[0])
-        week = week[np.isin(locate(week["lat"], week["lon"], resolution), forecast["cell"])]
+        week = week[np.isin(cells, forecast["cell"])]
     return score_forecast(forecast, week) if len(week) else None
-
-
-def incomplete_areas(forecaster: object, manifest: dict) -> tuple[str, ...]:
-    """The areas whose reports of the 4 weeks before the forecast week are incomplete (the
-    records-system switch, reporting lag), for any forecaster with a `grid` and `as_of`."""
-    completeness = Completeness.from_manifest(manifest)
-    start = pd.Timestamp(forecaster.as_of) + pd.Timedelta(days=1)
-    return forecast_incomplete_areas(completeness, start, forecaster.grid)
 
 
 def download_name(forecast: pd.DataFrame, choice: tuple) -> str:

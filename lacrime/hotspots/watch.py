@@ -36,6 +36,7 @@ from lacrime.hotspots.forecast import (
     checked_resolution,
     forecast_table,
     history_until,
+    incomplete_areas,
 )
 from lacrime.hotspots.grid import Grid, build_grid
 from lacrime.hotspots.panel import with_cells
@@ -53,7 +54,7 @@ class WatchModel:
     `strength` is the number of pseudo-reports with which each level's watch share is shrunk
     towards the level above (cell -> neighbours -> area -> city): 0 keeps the cell's own share,
     infinity gives every cell the city's. `spread_default_times` adds the cell's default-time
-    reports in proportion to its area's watch profile.
+    reports in proportion to its area's watch profile. `label`: the name users read.
     """
 
     name: str
@@ -61,7 +62,6 @@ class WatchModel:
     strength: float
     spread_default_times: bool
     description: str
-    # What a user reads (verdicts, pages); `name` stays the id in JSON and links.
     label: str
 
 
@@ -224,7 +224,7 @@ def expected_reports(history: WatchHistory, model: WatchModel, watch: str) -> np
 @dataclass
 class WatchForecaster:
     """One watch's expected reports in every cell for the week after `as_of`, kept whole so a
-    page can flag cells at any coverage or allocation without fitting again."""
+    page flags cells at any coverage or allocation without refitting; as `HotspotForecaster`."""
 
     model: WatchModel
     watch: str
@@ -234,6 +234,7 @@ class WatchForecaster:
     expected: np.ndarray
     recent: pd.DataFrame
     seconds: float = 0.0
+    incomplete_areas: tuple[str, ...] = ()
 
     @property
     def window(self) -> tuple[date, date]:
@@ -291,6 +292,7 @@ def fit_watch_at(
     """
     started = time.perf_counter()
     history = watch_history(located, as_of, resolution, completeness)
+    late = incomplete_areas(completeness, pd.Timestamp(as_of) + pd.Timedelta(days=1), history.grid)
     shared = time.perf_counter() - started
     fitted: dict[str, dict[str, WatchForecaster]] = {}
     for watch in watches:
@@ -311,6 +313,7 @@ def fit_watch_at(
                 expected=np.round(expected_reports(history, model, watch), 12),
                 recent=recent,
                 seconds=shared + time.perf_counter() - began,
+                incomplete_areas=late,
             )
     return fitted
 
