@@ -184,8 +184,8 @@ metrics[2].metric(
     + ("" if watch == hotspot_views.ALL_DAY else f", {hotspot_views.watch_label(watch)} only")
     + ".",
 )
-metrics[3].metric("Last week's reports in them", f"{share['last_week_share']:.1%}")
-metrics[4].metric("Last 4 weeks' reports in them", f"{share['last_4_weeks_share']:.1%}")
+metrics[3].metric("Last week's reports in them", maps.share_text(share["last_week_share"]))
+metrics[4].metric("Last 4 weeks' reports in them", maps.share_text(share["last_4_weeks_share"]))
 st.caption(map_text.coverage_note(forecast, coverage, share))
 
 table = hotspot_views.flagged_table(forecast, area)

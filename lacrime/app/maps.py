@@ -175,6 +175,12 @@ def expected_text(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:.1f}"
 
 
+def share_text(value: float) -> str:
+    """A share of reports as the map prints it, "n/a" when there were no reports to share
+    (a watch's last week in an area whose reports are incomplete, say)."""
+    return "n/a" if not np.isfinite(value) else f"{value:.1%}"
+
+
 class CompactDeck(pdk.Deck):
     """A Deck whose JSON has no indentation: pydeck indents it by two spaces, which doubles the
     map's size (690 KB for the 1,800 cells of the real extract, 345 KB without), and every
