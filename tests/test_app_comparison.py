@@ -11,8 +11,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from streamlit.testing.v1 import AppTest
-from support import plotly_charts, trace, values
-from test_app_hourly import APP, checked
+from support import APP, checked, plotly_charts, trace, values
 
 from lacrime.app import comparison, comparison_charts, palette, ui
 from lacrime.app.comparison_gaps import GAP_MEASURES, PLAIN_BASELINES
