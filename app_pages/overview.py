@@ -121,16 +121,16 @@ st.header("Model in use")
 ui.show_model_version()
 
 st.header("Key figures")
-frame = ui.reports()
+figures = views.key_figures()
 st.subheader("Crimes per day")
-st.plotly_chart(charts.daily_chart(summaries.daily_counts(frame)))
+st.plotly_chart(charts.daily_chart(figures.daily))
 st.caption(
     "Reports per day of occurrence (DATE OCC), after cleaning and exclusions, with a centred "
     "7-day mean. The last days undercount: reports of them are still coming in."
 )
 
 st.subheader("Weekly trend")
-st.plotly_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
+st.plotly_chart(charts.weekly_chart(figures.weekly))
 st.caption(
     "Reports per full Monday-to-Sunday week of occurrence; partial weeks at either end are "
     "left out. A recent week with under 85% of a typical week's reports is marked: reports "
@@ -140,15 +140,13 @@ st.caption(
 st.subheader("Top crime categories")
 left, right = st.columns([2, 3])
 with left:
-    st.plotly_chart(charts.top_chart(summaries.top_counts(frame, "crime_group"), "crime group"))
+    st.plotly_chart(charts.top_chart(figures.groups, "crime group"))
     st.caption(
         "Reports per crime group: LAPD's crime descriptions grouped into the families "
         "planners filter by."
     )
 with right:
-    st.plotly_chart(
-        charts.top_chart(summaries.top_counts(frame, "crm_cd_desc", 10), "crime description")
-    )
+    st.plotly_chart(charts.top_chart(figures.descriptions, "crime description"))
     st.caption("The ten most reported crime descriptions (LAPD's `Crm Cd Desc`).")
 
 st.header("How the data was cleaned")

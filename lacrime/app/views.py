@@ -9,7 +9,7 @@ import streamlit as st
 
 from lacrime.app import area as area_view
 from lacrime.app import hourly as hourly_view
-from lacrime.app import ui, weekly
+from lacrime.app import summaries, ui, weekly
 from lacrime.app.briefing import build_briefing
 from lacrime.app.briefing_pdf import briefing_pdf
 from lacrime.data.completeness import Completeness
@@ -153,3 +153,32 @@ def _area_forecast(dataset_id: str, version_id: str, areas: tuple[str, ...]) -> 
         ),
         past=past,
     )
+
+
+@dataclass(frozen=True)
+class KeyFigures:
+    """The Overview's key figures of a dataset: reports per day, per full week, and the most
+    reported crime groups and descriptions."""
+
+    daily: pd.Series
+    weekly: pd.DataFrame
+    groups: pd.Series
+    descriptions: pd.Series
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _key_figures(dataset_id: str) -> KeyFigures:
+    frame = ui.reports_of(dataset_id)
+    flags = ui.manifest_of(dataset_id)["report"]["flags"]
+    return KeyFigures(
+        daily=summaries.daily_counts(frame),
+        weekly=summaries.weekly_trend(frame, flags),
+        groups=summaries.top_counts(frame, "crime_group"),
+        descriptions=summaries.top_counts(frame, "crm_cd_desc", 10),
+    )
+
+
+def key_figures() -> KeyFigures:
+    """The Overview's key figures, counted once per dataset rather than on every page view
+    (on a million reports the counts are most of the page's script time)."""
+    return _key_figures(ui.current_dataset_id())
