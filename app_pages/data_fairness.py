@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from lacrime.app import charts, summaries, ui
+from lacrime.app import charts, summaries, ui, views
 from lacrime.app import hotspots as hotspot_views
 
 manifest = ui.page_header(
@@ -74,7 +74,7 @@ def data_quality() -> None:
             icon=":material/warning:",
         )
         ui.show_table(weeks, percent=("Share of a typical week",))
-    st.plotly_chart(charts.weekly_chart(summaries.weekly_trend(frame, flags)))
+    st.plotly_chart(charts.weekly_chart(views.key_figures().weekly))
     st.caption(
         "Reports per full week of occurrence; flagged weeks in their own colour. An area's typical "
         "week is its median full week before the four most recent (of all full weeks, when there "

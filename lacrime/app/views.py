@@ -157,8 +157,9 @@ def _area_forecast(dataset_id: str, version_id: str, areas: tuple[str, ...]) -> 
 
 @dataclass(frozen=True)
 class KeyFigures:
-    """The Overview's key figures of a dataset: reports per day, per full week, and the most
-    reported crime groups and descriptions."""
+    """A dataset's key figures, charted on the Overview (and the weekly trend on Data &
+    fairness): reports per day, per full week, and the most reported crime groups and
+    descriptions."""
 
     daily: pd.Series
     weekly: pd.DataFrame
@@ -179,6 +180,6 @@ def _key_figures(dataset_id: str) -> KeyFigures:
 
 
 def key_figures() -> KeyFigures:
-    """The Overview's key figures, counted once per dataset rather than on every page view
-    (on a million reports the counts are most of the page's script time)."""
+    """The key figures, counted once per dataset rather than on every page view (on a million
+    reports the counts are most of the Overview's script time)."""
     return _key_figures(ui.current_dataset_id())
