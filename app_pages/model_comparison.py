@@ -43,27 +43,27 @@ def accuracy() -> None:
         "± standard deviation over those weeks. Cells are H3 hexagons (resolution "
         f"{hotspots.resolution}). How a cell-week is labelled: {hotspots.label_rule}."
     )
-    forecaster = ui.stored_forecaster()
-    weights = (
-        comparison.feature_weights(forecaster.model) if forecaster.model.name == default else None
-    )
-    ui.show_table(comparison.models_table(hotspots, weights))
+    ui.show_table(comparison.models_table(hotspots))
+    weighed = {
+        name: weights
+        for name in comparison.model_order(hotspots)
+        if (weights := comparison.feature_weights(hotspots.models[name])) is not None
+    }
     st.caption(
         "Baselines are plain rules with no learning (last week's count, the long-run average, a "
         "smoothed density of past reports): a machine-learning model is only worth its cost if it "
-        "beats them. Features are listed "
-        + (
-            "by their weight in the default model, heaviest first."
-            if weights is not None
-            else "in the order each model reads them."
-        )
+        "beats them. Features are listed in the order each model reads them"
+        + (", a forest's by their weight in it, heaviest first." if weighed else ".")
     )
-    if weights is not None:
-        with st.expander(f"What {default_label} weighs most", icon=":material/bar_chart:"):
-            st.plotly_chart(evaluation_charts.feature_chart(weights, default))
+    for name, weights in weighed.items():
+        with st.expander(
+            f"What {comparison.label(name, '')} weighs most", icon=":material/bar_chart:"
+        ):
+            st.plotly_chart(evaluation_charts.feature_chart(weights, name))
             st.caption(
                 "Each feature's share of the forest's impurity decrease (mean decrease in "
-                "impurity, summing to 100%), in the model trained for the current forecast."
+                f"impurity, summing to 100%), averaged over the {len(weeks)} forests trained "
+                "for the evaluation weeks."
             )
     with st.expander("Details: code names", icon=":material/code:"):
         st.caption("As `lacrime` commands, JSON output and shared links spell them.")

@@ -145,18 +145,21 @@ def test_models_and_features_by_human_names(home: Path) -> None:
     assert codes["Code name"].tolist() == [row["model"] for row in hotspots["ranking"]]
     for name, listed in zip(codes["Code name"], codes["Features (code names)"], strict=True):
         assert listed == ", ".join(hotspots["models"][name]["feature_names"])
-    forecaster = ui.stored_forecaster()
-    weights = comparison.feature_weights(forecaster.model)
-    if weights is None:
-        assert not [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
-        return
-    bars = figure_with(at, lambda f: f.layout.xaxis.title.text == WEIGHTS_AXIS)
-    (weighed,) = bars.data
-    assert values(weighed.x) == pytest.approx(weights.tolist())
-    assert values(weighed.x) == sorted(values(weighed.x), reverse=True)
-    assert list(weighed.y) == [feature_label(f) for f in weights.index]
-    row = dict(zip(table["Model"], table["Computed from"], strict=True))[named(default, default)]
-    assert row.startswith(feature_label(weights.index[0]))
+    weighed = {
+        name: comparison.feature_weights(scores)
+        for name, scores in typed_evaluation().hotspots.models.items()
+        if scores.feature_weights is not None
+    }
+    charts = [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
+    assert len(charts) == len(weighed)
+    rows = dict(zip(table["Model"], table["Computed from"], strict=True))
+    for (name, weights), bars in zip(weighed.items(), charts, strict=False):
+        (weighed_bars,) = bars.data
+        assert weighed_bars.name == named(name, "")
+        assert values(weighed_bars.x) == pytest.approx(weights.tolist())
+        assert values(weighed_bars.x) == sorted(values(weighed_bars.x), reverse=True)
+        assert list(weighed_bars.y) == [feature_label(f) for f in weights.index]
+        assert rows[named(name, default)].startswith(feature_label(weights.index[0]))
 
 
 def test_hotspot_charts_show_every_model(home: Path) -> None:
@@ -337,8 +340,8 @@ def test_without_a_model_the_page_says_how_to_train(demo_home: Path, monkeypatch
 
 
 def test_a_forest_lists_its_features_heaviest_first() -> None:
-    """When the default is a forest, the page ranks features by their weight in it, by their
-    human names; a model without weights keeps its own order."""
+    """A fitted forest's weights rank its features, by their human names; a model without
+    weights keeps its own order."""
     rng = np.random.default_rng(0)
     names = ["lag_1", "mean_past", "kde_past", "month"]
     X = pd.DataFrame(rng.normal(size=(400, 4)), columns=names)
@@ -346,7 +349,7 @@ def test_a_forest_lists_its_features_heaviest_first() -> None:
     forest = Pipeline([("rf", RandomForestClassifier(n_estimators=20, random_state=0))])
     model = HotspotModel("random_forest_smote", "ml", forest.fit(X, y), tuple(names), "forest")
     model.feature_names = names
-    weights = comparison.feature_weights(model)
+    weights = pd.Series(model.weights()).sort_values(ascending=False)
     assert list(weights.index[:2]) == ["kde_past", "lag_1"]
     assert weights.sum() == pytest.approx(1)
     assert comparison.ranked(names, weights) == list(weights.index)
@@ -357,4 +360,4 @@ def test_a_forest_lists_its_features_heaviest_first() -> None:
     assert list(bars.y) == [feature_label(n) for n in weights.index]
     assert bars.marker.color == palette.HOTSPOT_MODELS["random_forest_smote"]
     knn = HotspotModel("knn", "ml", Pipeline([("knn", KNeighborsClassifier())]), (), "knn")
-    assert comparison.feature_weights(knn) is None
+    assert knn.weights() is None

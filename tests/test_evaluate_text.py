@@ -1,6 +1,7 @@
 """`lacrime evaluate`: the text output speaks in human names, best model first; the JSON keeps
 the code names and every stored table."""
 
+import itertools
 import json
 from pathlib import Path
 
@@ -45,3 +46,25 @@ def test_evaluate_text_names_models_and_features_as_people_read_them(
         "features": metadata["features"],
         **metadata["evaluation"],
     }
+
+
+def test_evaluate_text_ranks_the_forests_features_by_their_weight(
+    small_trained_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Whatever the default model, the forest's features are listed heaviest first with their
+    weight, the mean over the evaluation weeks' forests; models without weights have none."""
+    monkeypatch.setenv("LACRIME_HOME", str(small_trained_home))
+    assert main(["evaluate"]) == 0
+    text = capsys.readouterr().out
+    models = registry.current_version().metadata["evaluation"]["hotspots"]["models"]
+    weights = models["random_forest_smote"]["feature_weights"]
+    assert sum(weights.values()) == pytest.approx(1)
+    assert set(weights) == set(models["random_forest_smote"]["feature_names"])
+    for name, model in models.items():
+        assert (model["feature_weights"] is None) == (name != "random_forest_smote")
+
+    section = text.split("Features of each hotspot model")[1]
+    after = section.split(f"{LABELS['random_forest_smote']}:\n")[1].splitlines()
+    lines = [line.strip() for line in itertools.takewhile(lambda x: x.startswith("    "), after)]
+    heaviest = sorted(weights, key=lambda f: -weights[f])
+    assert lines == [f"{weights[f]:.1%}  {feature_label(f)}" for f in heaviest]

@@ -8,9 +8,8 @@ import pandas as pd
 
 from lacrime.hotspots import models as hotspot_models
 from lacrime.hotspots.flagging import ALLOCATIONS
-from lacrime.hotspots.models import HotspotModel
 from lacrime.hotspots.panel import feature_label
-from lacrime.hotspots.results import HotspotEvaluation, Spread
+from lacrime.hotspots.results import HotspotEvaluation, ModelScores, Spread
 from lacrime.hourly.evaluation import HourlyEvaluation
 from lacrime.hourly.models import MODELS as HOURLY_MODELS
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
@@ -110,9 +109,9 @@ def _metric_table(
     return pd.DataFrame(table)
 
 
-def models_table(evaluation: HotspotEvaluation, weights: pd.Series | None = None) -> pd.DataFrame:
+def models_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
     """Each hotspot model, what kind it is and what it computes from, best first; features by
-    their human names, the heaviest first where `weights` (`feature_weights`) rank them."""
+    their human names, the heaviest first in a model that weighs them (`feature_weights`)."""
     models = evaluation.models
     order = model_order(evaluation)
     return pd.DataFrame(
@@ -121,7 +120,8 @@ def models_table(evaluation: HotspotEvaluation, weights: pd.Series | None = None
             "Kind": [KIND_LABELS.get(models[n].kind, models[n].kind) for n in order],
             "What it is": [models[n].description for n in order],
             "Computed from": [
-                features_line(ranked(models[n].feature_names, weights)) for n in order
+                features_line(ranked(models[n].feature_names, feature_weights(models[n])))
+                for n in order
             ],
         }
     )
@@ -155,16 +155,13 @@ def ranked(features: list[str], weights: pd.Series | None) -> list[str]:
     return sorted(features, key=lambda f: -weights[f])
 
 
-def feature_weights(model: HotspotModel) -> pd.Series | None:
-    """How much each feature weighs in a fitted model (a forest's mean decrease in impurity,
-    summing to 1), heaviest first; None for a model without such weights (nearest neighbours,
-    the baselines)."""
-    estimator = model.estimator
-    last = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    weights = getattr(last, "feature_importances_", None)
-    if weights is None:
+def feature_weights(scores: ModelScores) -> pd.Series | None:
+    """How much each feature weighed in a model (a forest's mean decrease in impurity, summing
+    to 1, averaged over the models trained for the evaluation weeks), heaviest first; None for
+    a model without such weights (nearest neighbours, the baselines)."""
+    if scores.feature_weights is None:
         return None
-    return pd.Series(weights, index=model.feature_names).sort_values(ascending=False)
+    return pd.Series(scores.feature_weights, dtype="float64").sort_values(ascending=False)
 
 
 def hit_table(evaluation: HotspotEvaluation) -> pd.DataFrame:

@@ -108,7 +108,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
         )
         return
     _print_hourly(version, evaluation)
-    _print_hotspots(version, evaluation["hotspots"])
+    _print_hotspots(evaluation["hotspots"])
 
 
 def _print_hourly(version, evaluation: dict) -> None:
@@ -141,9 +141,9 @@ def _hourly_label(models: dict, name: str) -> str:
     return models[name].label if name in models else name
 
 
-def _print_hotspots(version, hotspots: dict) -> None:
+def _print_hotspots(hotspots: dict) -> None:
     """The hotspot table, best model first, then each model's features by their human names,
-    the served model's by its learnt importance where it has one."""
+    a forest's by its learnt weights."""
     from lacrime.hotspots.models import label
 
     print(
@@ -165,15 +165,16 @@ def _print_hotspots(version, hotspots: dict) -> None:
             f"{m['roc_auc']['mean']:>9.2f}{mark}"
         )
     print(f"\n  * default model. {_with_labels(hotspots['verdict'])}\n")
-    served = _served_importances(version)
     print("Features of each hotspot model")
     for name in ranked:
-        features = hotspots["models"][name]["feature_names"]
+        model = hotspots["models"][name]
         print(f"  {label(name)}:")
-        for line in _feature_lines(features, served.get(name)):
+        for line in _feature_lines(model["feature_names"], model.get("feature_weights")):
             print(f"    {line}")
-    if len(served) < len(ranked):
-        print("  (importances are known for the served model only, when it learns them)")
+    print(
+        "  (a forest's features by their weight: its mean decrease in impurity, averaged over\n"
+        "  the forests of the evaluation weeks; the other models' in the order they read them)"
+    )
 
 
 def _with_labels(text: str) -> str:
@@ -185,23 +186,8 @@ def _with_labels(text: str) -> str:
     return text
 
 
-def _served_importances(version) -> dict[str, dict[str, float]]:
-    """The served hotspot model's feature importances (model name: feature: share), when its
-    estimator learnt them (a forest); the other models are not stored fitted."""
-    from lacrime.ops.registry import load_artifact
-    from lacrime.ops.train import HOTSPOTS
-
-    model = load_artifact(version, HOTSPOTS).model
-    estimator = model.estimator
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    scores = getattr(final, "feature_importances_", None)
-    if scores is None:
-        return {}
-    return {model.name: dict(zip(model.feature_names, map(float, scores), strict=True))}
-
-
 def _feature_lines(features: list[str], importances: dict[str, float] | None) -> list[str]:
-    """One line per feature: by importance, highest first, with it when known; otherwise in
+    """One line per feature: by weight, highest first, with it when known; otherwise in
     the model's order, which for a baseline is its score first, then its tie-break."""
     from lacrime.hotspots.panel import feature_label
 

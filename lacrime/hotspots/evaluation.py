@@ -213,6 +213,7 @@ def _score_week(
                 flags_by_area[mode] = pd.Series(flags.astype("int64")).groupby(areas).sum()
     return {
         "model": forecaster.model.describe(),
+        "weights": forecaster.model.weights(),
         "week_start": (pd.Timestamp(forecaster.as_of) + pd.Timedelta(days=1)).date().isoformat(),
         "values": values,
         "curve": coverage_curve(risk, grid.ids, counts, crimes),
@@ -244,6 +245,7 @@ def _summary(rows: list[dict], allocations: Sequence[str]) -> ModelScores:
     labels = np.concatenate([r["labels"] for r in rows])
     risk = np.concatenate([r["risk"] for r in rows])
     shares = _area_shares(rows, allocations)
+    weights = [r["weights"] for r in rows if r["weights"] is not None]
     return ModelScores(
         **rows[-1]["model"],
         metrics=stats,
@@ -269,6 +271,7 @@ def _summary(rows: list[dict], allocations: Sequence[str]) -> ModelScores:
             )
             for mode in allocations
         },
+        feature_weights=(pd.DataFrame(weights).fillna(0.0).mean().to_dict() if weights else None),
     )
 
 

@@ -109,6 +109,16 @@ class HotspotModel:
             return np.round(self.estimator.predict_proba(X)[:, 1], RISK_DECIMALS)
         return np.round(self.estimator.decision_function(X), RISK_DECIMALS)
 
+    def weights(self) -> dict[str, float] | None:
+        """How much each feature weighs in the fitted estimator (a forest's mean decrease in
+        impurity, summing to 1); None for one that learns no such weights (nearest neighbours,
+        the baselines)."""
+        last = self.estimator.steps[-1][1] if hasattr(self.estimator, "steps") else self.estimator
+        learnt = getattr(last, "feature_importances_", None)
+        if learnt is None:
+            return None
+        return dict(zip(self.feature_names, map(float, learnt), strict=True))
+
     def describe(self) -> dict:
         return {
             "name": self.name,

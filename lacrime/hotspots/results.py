@@ -83,6 +83,9 @@ class ModelScores:
     pr_curve: PrCurve
     allocation: list[Row]
     allocation_modes: dict[str, AllocationSpread]
+    # Each feature's learnt weight (`HotspotModel.weights`), the mean over the models trained
+    # for the evaluation weeks; None for a model that learns none, or a record from before.
+    feature_weights: dict[str, float] | None = None
 
     def metric(
         self, metric: str, coverage: float = HEADLINE_COVERAGE, allocation: str = "citywide"
