@@ -90,7 +90,7 @@ for column, name in zip(columns, chosen, strict=True):
                 f"{forecast_view.coverage:.0%} next week."
             )
         else:
-            st.dataframe(flagged, hide_index=True)
+            ui.show_table(flagged)
 st.caption(forecast_view.caption)
 
 st.header("How past forecasts did there")

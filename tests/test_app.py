@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import OTHER_CHARTS, plotly_charts, trace, values
 
-from lacrime.app import summaries, ui
+from lacrime.app import ui, weekly
 from lacrime.cli import main
 from lacrime.data.dataset import current_dir, has_dataset, load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions, override_file
@@ -51,34 +51,45 @@ def _banner_shown(at: AppTest) -> bool:
 
 
 def test_overview_shows_the_dataset_in_use(home: Path) -> None:
+    """This week's tab names the model in use and how fresh the data are; the Trends and
+    Dataset tabs, computed only when opened, chart the dataset and say how it was cleaned."""
     manifest = read_manifest()
     at = run_page(OVERVIEW)
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Overview"
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Reports"] == f"{manifest['rows']:,}"
-    assert [metrics["First day"], metrics["Last day"]] == manifest["date_range"]
     assert _banner_shown(at) == manifest["synthetic"]
     warnings = {w.value for w in at.warning}
     assert set(manifest["report"]["flags"]["warnings"]) <= warnings
     version = current_version_id()
     assert version is not None  # the first run trained the models once
     assert any(version in m.value for m in at.markdown)
+    assert {m.label: m.value for m in at.metric}["Latest report"] == manifest["date_range"][1]
+    assert len(plotly_charts(at)) == 2  # the week's changes only: the other tabs are not run
+    assert not [t for t in at.table if "Rows removed" in t.value.columns]
 
-    (steps,) = [t.value for t in at.table if "Rows removed" in t.value.columns]
-    assert [_number(v) for v in steps["Rows removed"]] == [
-        s["removed"] for s in manifest["report"]["steps"]
-    ]
-    assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
-
-    # The week's changes by area and by crime group come first; then the dataset's charts.
-    daily, weekly, groups, top = plotly_charts(at)[2:]
+    at.session_state["overview_section"] = "Trends"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    daily, weekly, groups, top = plotly_charts(at)
     assert sum(values(trace(daily, "reports per day").y)) == manifest["rows"]
     assert sum(values(groups.data[0].x)) == manifest["rows"]
     flagged = {w["week_start"] for w in manifest["report"]["flags"]["incomplete_recent_weeks"]}
     marked = trace(weekly, "full week, reports probably still coming in")
     assert {str(x)[:10] for x in values(marked.x)} == flagged
     assert len(top.data[0].x) == 10
+
+    at.session_state["overview_section"] = "Dataset"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not plotly_charts(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Reports"] == f"{manifest['rows']:,}"
+    assert [metrics["First day"], metrics["Last day"]] == manifest["date_range"]
+    (steps,) = [t.value for t in at.table if "Rows removed" in t.value.columns]
+    assert [_number(v) for v in steps["Rows removed"]] == [
+        s["removed"] for s in manifest["report"]["steps"]
+    ]
+    assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
     (sources,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
     assert sorted(sources["Area"]) == sorted(manifest["history"]["areas"])
 
@@ -231,7 +242,8 @@ def test_first_start_serves_the_overview_while_the_models_train(
     assert manifest["report"]["rows_in"] == 3000
     assert at.title[0].value == "Overview"
     assert _banner_shown(at)
-    assert {m.label: m.value for m in at.metric}["Reports"] == f"{manifest['rows']:,}"
+    latest = {m.label: m.value for m in at.metric}["Latest report"]
+    assert latest == manifest["date_range"][1]
     if current_version_id() is None:
         assert any("models are being trained" in i.value for i in at.info)
 
@@ -304,12 +316,12 @@ def test_user_problem_is_a_message_and_a_bug_hides_its_traceback(monkeypatch) ->
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    original = summaries.daily_counts
-    monkeypatch.setattr(summaries, "daily_counts", broken)
+    original = weekly.compare_weeks
+    monkeypatch.setattr(weekly, "compare_weeks", broken)
     at = run_page(OVERVIEW)
     assert any("unexpected problem (ZeroDivisionError)" in e.value for e in at.error)
     assert not any("Traceback" in e.value or "a bug" in e.value for e in at.error)
-    monkeypatch.setattr(summaries, "daily_counts", original)
+    monkeypatch.setattr(weekly, "compare_weeks", original)
 
     override_file().write_text("this is [not toml")
     at = run_page(DATA_FAIRNESS)

@@ -85,9 +85,14 @@ def test_one_area_from_a_link(home: Path) -> None:
 
     stored = registry.load_artifact(registry.current_version(), HOTSPOTS).forecast()
     flagged = stored[(stored["area_name"] == area) & stored["flagged"]]
-    tables = [t.value for t in at.dataframe]
+    tables = [t.value for t in at.table if "City rank" in t.value.columns]
     if len(flagged):
-        assert tables[0]["City rank"].tolist() == sorted(flagged["rank"].tolist())
+        flagged = flagged.sort_values("rank")
+        assert tables[0]["City rank"].tolist() == flagged["rank"].tolist()
+        assert tables[0]["Percentile"].tolist() == [f"{p:.1f}" for p in flagged["percentile"]]
+        assert tables[0]["Expected reports next week"].tolist() == [
+            f"{e:.1f}" for e in flagged["expected"]
+        ]
     else:
         assert any("None of" in m.value for m in at.markdown)
     assert at.get("download_button")[0].proto.label == f"Weekly briefing of {area} (PDF)"

@@ -55,8 +55,9 @@ PAGES = [
     PageCheck(
         "",
         "Overview",
-        ("This week:", "Biggest changes", "Dataset in use", "How the data was cleaned"),
-        charts=4,
+        ("This week:", "Biggest changes", "How fresh the data are", "Model in use"),
+        charts=2,
+        tabs=(("Trends", "Crimes per day"), ("Dataset", "How the data was cleaned")),
     ),
     PageCheck(
         "hourly_forecast",

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from lacrime.app.maps import expected_text
 from lacrime.calendar import WEEKDAYS
 from lacrime.data.clean import weekly_counts_by
 from lacrime.data.completeness import Completeness
@@ -97,12 +98,14 @@ def hour_of_week(frame: pd.DataFrame, area: str) -> pd.DataFrame:
 
 def flagged_in(forecast: pd.DataFrame, area: str) -> pd.DataFrame:
     """The area's flagged cells of a `HotspotForecaster.forecast` table, riskiest first, with
-    the columns a reader needs (the city-wide rank, the reports the cell had)."""
+    the columns a reader needs, risk as on the map (expected reports next week and the
+    percentile, the same scale for every model), and the reports the cell had."""
     cells = forecast[(forecast["area_name"] == area) & forecast["flagged"]].sort_values("rank")
     return pd.DataFrame(
         {
             "City rank": cells["rank"].to_numpy(),
-            "Risk": cells["risk"].round(3).to_numpy(),
+            "Expected reports next week": [expected_text(v) for v in cells["expected"]],
+            "Percentile": [f"{v:.1f}" for v in cells["percentile"]],
             "Reports last week": cells["last_week"].to_numpy(),
             "Reports in the last 4 weeks": cells["last_4_weeks"].to_numpy(),
             "H3 cell": cells["cell"].to_numpy(),
