@@ -40,7 +40,9 @@ default_model = evaluation.default_model
 first_day, last_day = (dt.date.fromisoformat(day) for day in manifest["date_range"])
 weeks = sorted({*hotspot_views.forecast_weeks(first_day, last_day), stored.as_of}, reverse=True)
 
-row = controls.columns([1.8, 1.9, 1.3, 1.6, 1.1, 1.3, 1.5, 1.0], vertical_alignment="bottom")
+row = controls.columns(
+    [1.5, 1.85, 1.5, 1.65, 0.85, 1.4, 1.35, 0.9], gap="xsmall", vertical_alignment="bottom"
+)
 as_of = ui.linked_selectbox(
     row[0],
     "Forecast week",
