@@ -2,9 +2,11 @@
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from plotly.basedatatypes import BaseTraceType
 from streamlit.testing.v1 import AppTest
@@ -75,3 +77,24 @@ def open_page(page: str, params: dict[str, str] | None = None, timeout: int = 60
     at.query_params.update(params or {})
     at.switch_page(page).run()
     return checked(at)
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    """Each static table on the page (`ui.show_table`, drawn as Markdown), its cells as shown,
+    Markdown escapes removed."""
+    found = []
+    for element in at.markdown:
+        lines = element.value.splitlines()
+        if len(lines) < 2 or not lines[0].startswith("| ") or not _RULE.fullmatch(lines[1]):
+            continue
+        rows = [
+            [_UNESCAPE.sub(r"\1", cell.strip()) for cell in _CELL_SPLIT.split(line.strip()[1:-1])]
+            for line in lines
+        ]
+        found.append(pd.DataFrame(rows[2:], columns=rows[0]))
+    return found
+
+
+_RULE = re.compile(r"\|(:?---:?\|)+")
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_UNESCAPE = re.compile(r"\\(.)")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit import config
 from streamlit.testing.v1 import AppTest
-from support import ADMIN_PASSWORD
+from support import ADMIN_PASSWORD, tables
 from test_malformed import CORPUS, csv_bytes, portal_frame, tree_digest
 
 from lacrime.data.dataset import read_manifest
@@ -236,7 +236,7 @@ def test_upload_is_previewed_then_accepted() -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Rows read"] == f"{len(frame):,}"
     kept = int(metrics["Rows kept"].replace(",", ""))
-    steps = at.table[0].value
+    steps = tables(at)[0]
     assert int(str(steps["Rows left"].iloc[-1]).replace(",", "")) == kept
     assert read_manifest() == before_manifest, "a preview changes nothing"
     assert {k for k in state_digest(_home()) if k not in before} == {

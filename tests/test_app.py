@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
-from support import OTHER_CHARTS, plotly_charts, trace, values
+from support import OTHER_CHARTS, plotly_charts, tables, trace, values
 
 from lacrime.app import ui, weekly
 from lacrime.cli import main
@@ -65,7 +65,7 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     assert any(version in m.value for m in at.markdown)
     assert {m.label: m.value for m in at.metric}["Latest report"] == manifest["date_range"][1]
     assert len(plotly_charts(at)) == 2  # the week's changes only: the other tabs are not run
-    assert not [t for t in at.table if "Rows removed" in t.value.columns]
+    assert not [t for t in tables(at) if "Rows removed" in t.columns]
 
     at.session_state["overview_section"] = "Trends"
     at.run()
@@ -85,12 +85,12 @@ def test_overview_shows_the_dataset_in_use(home: Path) -> None:
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Reports"] == f"{manifest['rows']:,}"
     assert [metrics["First day"], metrics["Last day"]] == manifest["date_range"]
-    (steps,) = [t.value for t in at.table if "Rows removed" in t.value.columns]
+    (steps,) = [t for t in tables(at) if "Rows removed" in t.columns]
     assert [_number(v) for v in steps["Rows removed"]] == [
         s["removed"] for s in manifest["report"]["steps"]
     ]
     assert _number(steps["Rows left"].iloc[-1]) == manifest["rows"]
-    (sources,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
+    (sources,) = [t for t in tables(at) if "Switch to NIBRS" in t.columns]
     assert sorted(sources["Area"]) == sorted(manifest["history"]["areas"])
 
 
@@ -125,8 +125,8 @@ def test_overview_leads_with_this_week_against_the_four_before(home: Path) -> No
     by_area, by_group = at.get("plotly_chart")[:2]  # the weekly comparison comes first
     assert len(json.loads(by_area.proto.spec)["data"][0]["y"]) == manifest["areas"]
 
-    (areas,) = [t.value for t in at.table if "Area" in t.value.columns and "This week" in t.value]
-    (groups,) = [t.value for t in at.table if "Crime group" in t.value.columns]
+    (areas,) = [t for t in tables(at) if "Area" in t.columns and "This week" in t]
+    (groups,) = [t for t in tables(at) if "Crime group" in t.columns]
     assert sorted(areas["Area"]) == sorted(manifest["report"]["area_names"])
     complete = areas[~areas["Area"].isin(switched)]
     assert sum(_number(v) for v in complete["This week"]) == this_week
@@ -143,7 +143,7 @@ def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
     exclusions = load_exclusions()
     assert all(f"`{column}`" in markdown for column in exclusions.columns)
 
-    rules = at.table[0].value
+    rules = tables(at)[0]
     assert rules["Reason"].tolist() == [rule.reason for rule in exclusions.rules]
     excluded = next(s for s in manifest["report"]["steps"] if s["step"] == "excluded_crime_type")
     assert sum(_number(v) for v in rules["Reports removed"]) == excluded["removed"]
@@ -171,7 +171,7 @@ def test_real_extract_shows_the_switch_not_reporting_lag(real_home: Path, monkey
     at.session_state["fairness_section"] = "Data quality"
     at.run()
     assert any("No recent week is flagged" in s.value for s in at.success)
-    (table,) = [t.value for t in at.table if "Switch to NIBRS" in t.value.columns]
+    (table,) = [t for t in tables(at) if "Switch to NIBRS" in t.columns]
     switched = table[table["Switch to NIBRS"] != "none"].set_index("Area")
     assert sorted(switched.index) == ["Central", "Hollenbeck", "Newton", "Northeast", "Rampart"]
     assert (switched["Incomplete days"].str.endswith("to 2024-03-24")).all()

@@ -10,7 +10,7 @@ import pytest
 import support
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
-from support import checked, plotly_specs
+from support import checked, plotly_specs, tables
 
 from lacrime.app import views
 from lacrime.app.area import CITY, NO_AREA
@@ -85,12 +85,12 @@ def test_one_area_from_a_link(home: Path) -> None:
 
     stored = registry.load_artifact(registry.current_version(), HOTSPOTS).forecast()
     flagged = stored[(stored["area_name"] == area) & stored["flagged"]]
-    tables = [t.value for t in at.table if "City rank" in t.value.columns]
+    shown = [t for t in tables(at) if "City rank" in t.columns]
     if len(flagged):
         flagged = flagged.sort_values("rank")
-        assert tables[0]["City rank"].tolist() == flagged["rank"].tolist()
-        assert tables[0]["Percentile"].tolist() == [f"{p:.1f}" for p in flagged["percentile"]]
-        assert tables[0]["Expected reports next week"].tolist() == [
+        assert shown[0]["City rank"].tolist() == [f"{r:,}" for r in flagged["rank"]]
+        assert shown[0]["Percentile"].tolist() == [f"{p:.1f}" for p in flagged["percentile"]]
+        assert shown[0]["Expected reports next week"].tolist() == [
             f"{e:.1f}" for e in flagged["expected"]
         ]
     else:

@@ -11,7 +11,7 @@ from imblearn.pipeline import Pipeline
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neighbors import KNeighborsClassifier
 from streamlit.testing.v1 import AppTest
-from support import APP, checked, plotly_charts, trace, values
+from support import APP, checked, plotly_charts, tables, trace, values
 
 from lacrime.app import comparison, comparison_charts, palette, ui
 from lacrime.app.comparison_gaps import GAP_MEASURES, PLAIN_BASELINES
@@ -48,7 +48,7 @@ def typed_evaluation() -> Evaluations:
 
 
 def table_with(at: AppTest, column: str):
-    return next(t.value for t in at.table if column in t.value.columns)
+    return next(t for t in tables(at) if column in t.columns)
 
 
 def figure_with(at: AppTest, test) -> go.Figure:
@@ -294,11 +294,11 @@ def test_hotspot_charts_show_every_model(home: Path) -> None:
 def test_hourly_models_are_compared_with_and_without_default_times(home: Path) -> None:
     at = show(open_page(), "Hourly models")
     stored = evaluation()
-    tables = [t.value for t in at.table if "MAE (crimes per hour)" in t.value.columns]
+    shown = [t for t in tables(at) if "MAE (crimes per hour)" in t.columns]
     fits = [f for f in plotly_charts(at) if any(t.name == "observed" for t in f.data)]
-    assert len(tables) == len(fits) == 2
+    assert len(shown) == len(fits) == 2
     markdown = " ".join(m.value for m in at.markdown)
-    for name, table, fit in zip((HOURLY, HOURLY_NO_DEFAULT_TIMES), tables, fits, strict=True):
+    for name, table, fit in zip((HOURLY, HOURLY_NO_DEFAULT_TIMES), shown, fits, strict=True):
         result = stored[name]
         mae = {
             model.removesuffix(comparison.DEFAULT_MARK): float(value)
@@ -336,7 +336,7 @@ def test_without_a_model_the_page_says_how_to_train(demo_home: Path, monkeypatch
     at = open_page()
     assert any("lacrime train" in m.value for m in at.markdown)
     assert not plotly_charts(at)
-    assert not at.table
+    assert not tables(at)
 
 
 def test_a_forest_lists_its_features_heaviest_first() -> None:

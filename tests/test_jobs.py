@@ -13,7 +13,7 @@ import pytest
 from nibrs_files import offences
 from portal_server import Portal
 from streamlit.testing.v1 import AppTest
-from support import ADMIN_PASSWORD
+from support import ADMIN_PASSWORD, tables
 from test_malformed import csv_bytes, portal_frame, tree_digest
 
 from lacrime.data import sync
@@ -106,7 +106,7 @@ def test_killed_training_changes_nothing_and_the_next_one_cleans_up(
 
     at.run()
     assert any(f"New version `{done['version']}` is ready" in m.value for m in at.markdown)
-    compared = at.table[0].value
+    compared = tables(at)[0]
     assert compared.columns.tolist() == [
         "",
         f"In use ({before.version})",

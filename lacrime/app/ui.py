@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
-from lacrime.app import first_start, summaries
+from lacrime.app import first_start, summaries, tables
 from lacrime.app import hotspots as hotspot_views
 from lacrime.data import dataset
 from lacrime.data.completeness import Completeness
@@ -193,18 +193,9 @@ def show_model_version() -> registry.ModelVersion | None:
 
 
 def show_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> None:
-    """A small static table, text wrapped: whole numbers with thousands separators, the named
-    columns as percentages, and `$` kept literal (cells are Markdown, and `$...$` is maths)."""
-    shown = frame.copy()
-    for column in shown.columns:
-        if pd.api.types.is_string_dtype(shown[column]):
-            shown[column] = shown[column].str.replace("$", r"\$", regex=False)
-    formats = {
-        column: "{:.1%}" if column in percent else "{:,}"
-        for column in shown.columns
-        if column in percent or pd.api.types.is_integer_dtype(shown[column])
-    }
-    st.table(shown.style.format(formats), hide_index=True)
+    """A small static table (`tables.markdown_table`): whole numbers with thousands
+    separators, the named columns as percentages, text shown as is."""
+    st.markdown(tables.markdown_table(frame, percent))
 
 
 def exclusions_details() -> None:

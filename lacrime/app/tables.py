@@ -1,0 +1,47 @@
+"""Small static tables as Markdown: drawn with the page's text, so a page whose only tables are
+these loads no data-grid or Arrow script (about 1 MB, 0.2 s of a new tab's load here;
+`benchmarks/app.py`). For tables to sort, scroll or search, pages use `st.dataframe`."""
+
+import math
+import numbers
+import re
+
+import pandas as pd
+
+# Characters Markdown would read as markup inside a cell (`$...$` is maths in Streamlit).
+_MARKUP = re.compile(r"([\\|$*_`<>\[\]~])")
+
+
+def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> str:
+    """`frame` as a Markdown table: whole numbers with thousands separators, the `percent`
+    columns as percentages, other numbers to 4 significant digits, missing values as "–";
+    numeric columns right-aligned; each cell's markup characters escaped, so text shows as is."""
+    numeric = [
+        column in percent or pd.api.types.is_numeric_dtype(frame[column])
+        for column in frame.columns
+    ]
+    header = "| " + " | ".join(_escaped(str(c)) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
+    shares = [column in percent for column in frame.columns]
+    rows = [
+        "| " + " | ".join(map(_cell, row, shares)) + " |" for row in frame.itertuples(index=False)
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+def _cell(value: object, percent: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return "–"
+    if percent:
+        return f"{value:.1%}"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return f"{value:,}"
+    if isinstance(value, numbers.Real):
+        return f"{value:,.4g}"
+    return _escaped(str(value)).replace("\n", " ")
+
+
+def _escaped(text: str) -> str:
+    return _MARKUP.sub(r"\\\1", text)
