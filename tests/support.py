@@ -80,19 +80,21 @@ def open_page(page: str, params: dict[str, str] | None = None, timeout: int = 60
 
 
 def tables(at: AppTest) -> list[pd.DataFrame]:
-    """Each static table on the page (`ui.show_table`, drawn as Markdown), its cells as shown,
-    Markdown escapes removed."""
-    found = []
-    for element in at.markdown:
-        lines = element.value.splitlines()
-        if len(lines) < 2 or not lines[0].startswith("| ") or not _RULE.fullmatch(lines[1]):
-            continue
-        rows = [
-            [_UNESCAPE.sub(r"\1", cell.strip()) for cell in _CELL_SPLIT.split(line.strip()[1:-1])]
-            for line in lines
-        ]
-        found.append(pd.DataFrame(rows[2:], columns=rows[0]))
-    return found
+    """Each static table on the page (`ui.show_table`, drawn as Markdown), its cells as shown."""
+    return [t for t in (markdown_table_of(m.value) for m in at.markdown) if t is not None]
+
+
+def markdown_table_of(text: str) -> pd.DataFrame | None:
+    """The table a Markdown text is (None when it is not one), its cells as shown: Markdown
+    escapes removed."""
+    lines = text.splitlines()
+    if len(lines) < 2 or not lines[0].startswith("| ") or not _RULE.fullmatch(lines[1]):
+        return None
+    rows = [
+        [_UNESCAPE.sub(r"\1", cell.strip()) for cell in _CELL_SPLIT.split(line.strip()[1:-1])]
+        for line in lines
+    ]
+    return pd.DataFrame(rows[2:], columns=rows[0])
 
 
 _RULE = re.compile(r"\|(:?---:?\|)+")

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from support import OTHER_CHARTS, plotly_charts, tables, trace, values
 
-from lacrime.app import ui, weekly
+from lacrime.app import summaries, ui, weekly
 from lacrime.cli import main
 from lacrime.data.dataset import current_dir, has_dataset, load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions, override_file
@@ -145,6 +145,10 @@ def test_data_and_fairness_lists_what_was_left_out(home: Path) -> None:
 
     rules = tables(at)[0]
     assert rules["Reason"].tolist() == [rule.reason for rule in exclusions.rules]
+    # Text shows as written, Markdown's characters too ("VANDALISM - FELONY ($400 & OVER, ...").
+    summary = summaries.exclusion_summary(manifest)
+    for column in ("Matches", "Crime types removed"):
+        assert rules[column].tolist() == summary[column].tolist()
     excluded = next(s for s in manifest["report"]["steps"] if s["step"] == "excluded_crime_type")
     assert sum(_number(v) for v in rules["Reports removed"]) == excluded["removed"]
 
