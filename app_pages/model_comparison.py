@@ -56,15 +56,22 @@ def accuracy() -> None:
         + (", a forest's by their weight in it, heaviest first." if weighed else ".")
     )
     for name, weights in weighed.items():
-        with st.expander(
-            f"What {comparison.label(name, '')} weighs most", icon=":material/bar_chart:"
-        ):
-            st.plotly_chart(evaluation_charts.feature_chart(weights, name))
-            st.caption(
-                "Each feature's share of the forest's impurity decrease (mean decrease in "
-                f"impurity, summing to 100%), averaged over the {len(weeks)} forests trained "
-                "for the evaluation weeks."
-            )
+        # Computed and drawn only while open: a chart in a closed expander still costs the
+        # page's load its drawing.
+        box = st.expander(
+            f"What {comparison.label(name, '')} weighs most",
+            icon=":material/bar_chart:",
+            key=f"weights_{name}",
+            on_change="rerun",
+        )
+        if box.open:
+            with box:
+                st.plotly_chart(evaluation_charts.feature_chart(weights, name))
+                st.caption(
+                    "Each feature's share of the forest's impurity decrease (mean decrease in "
+                    f"impurity, summing to 100%), averaged over the {len(weeks)} forests trained "
+                    "for the evaluation weeks."
+                )
     with st.expander("Details: code names", icon=":material/code:"):
         st.caption("As `lacrime` commands, JSON output and shared links spell them.")
         ui.show_table(comparison.code_names_table(hotspots))

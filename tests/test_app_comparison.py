@@ -150,6 +150,11 @@ def test_models_and_features_by_human_names(home: Path) -> None:
         for name, scores in typed_evaluation().hotspots.models.items()
         if scores.feature_weights is not None
     }
+    assert weighed  # the forest learns weights, whichever model is the default
+    assert not [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
+    for name in weighed:  # drawn once its expander is opened
+        at.session_state[f"weights_{name}"] = True
+    at.run()
     charts = [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
     assert len(charts) == len(weighed)
     rows = dict(zip(table["Model"], table["Computed from"], strict=True))
