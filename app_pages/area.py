@@ -79,18 +79,18 @@ st.header("Next week's flagged cells")
 if ui.show_model_version() is None:
     st.stop()
 forecast_view = views.area_forecast(chosen)
-columns = st.columns(len(chosen))
-for column, name in zip(columns, chosen, strict=True):
-    with column:
-        flagged = forecast_view.flagged[name]
-        st.subheader(name)
-        if flagged.empty:
-            st.markdown(
-                f"None of {name}'s cells is among the city's riskiest "
-                f"{forecast_view.coverage:.0%} next week."
-            )
-        else:
-            ui.show_table(flagged)
+# One area under the other, not side by side: a static table does not scroll, and six columns
+# do not fit half the page.
+for name in chosen:
+    flagged = forecast_view.flagged[name]
+    st.subheader(name)
+    if flagged.empty:
+        st.markdown(
+            f"None of {name}'s cells is among the city's riskiest "
+            f"{forecast_view.coverage:.0%} next week."
+        )
+    else:
+        ui.show_table(flagged)
 st.caption(forecast_view.caption)
 
 st.header("How past forecasts did there")

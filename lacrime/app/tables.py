@@ -10,14 +10,19 @@ import pandas as pd
 
 # Characters Markdown would read as markup inside a cell (`$...$` is maths in Streamlit).
 _MARKUP = re.compile(r"([\\|$*_`<>\[\]~])")
+# A number already written out ("1,234", "-5%", "15.7"), or a missing one: right-aligned.
+_WRITTEN_NUMBER = re.compile(r"[+\-−]?[\d,]*\.?\d+%?|n/a|–|")
 
 
 def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> str:
     """`frame` as a Markdown table: whole numbers with thousands separators, the `percent`
     columns as percentages, other numbers to 4 significant digits, missing values as "–";
-    numeric columns right-aligned; each cell's markup characters escaped, so text shows as is."""
+    columns of numbers (written out or not) right-aligned; each cell's markup characters
+    escaped, so text shows as is."""
     numeric = [
-        column in percent or pd.api.types.is_numeric_dtype(frame[column])
+        column in percent
+        or pd.api.types.is_numeric_dtype(frame[column])
+        or all(_WRITTEN_NUMBER.fullmatch(str(v)) for v in frame[column])
         for column in frame.columns
     ]
     header = "| " + " | ".join(_escaped(str(c)) for c in frame.columns) + " |"

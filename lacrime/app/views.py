@@ -148,8 +148,9 @@ def _area_forecast(dataset_id: str, version_id: str, areas: tuple[str, ...]) -> 
         caption=(
             f"The week from {start:%a %d %b} to {end:%a %d %b %Y}: the cells among the city's "
             f"riskiest {coverage:.0%} by {label}, the model in use, from reports up to "
-            f"{stored.as_of:%d %b}. City rank 1 is the riskiest cell of the city; risk is a "
-            "ranking score, not a probability."
+            f"{stored.as_of:%d %b}. City rank 1 is the riskiest cell of the city; expected "
+            "reports are the model's risk calibrated on past weeks, and the percentile is the "
+            "share of the city's cells ranked below the cell, as on the map."
         ),
         past=past,
     )
