@@ -97,9 +97,9 @@ def data_quality() -> None:
 
     with st.expander("How missing values are handled", icon=":material/rule:"):
         st.markdown(
-            "A missing value in a required column drops the row (counted in the cleaning report on "
-            "the Overview page); an optional column's missing value is kept as 'not recorded' or "
-            "filled with a stated value."
+            "A missing value in a required column drops the row (counted in the cleaning report, "
+            "on the Overview's Dataset tab); an optional column's missing value is kept as 'not "
+            "recorded' or filled with a stated value."
         )
         ui.show_table(summaries.null_policy(manifest["report"]))
 

@@ -145,10 +145,11 @@ def test_models_and_features_by_human_names(home: Path) -> None:
     assert codes["Code name"].tolist() == [row["model"] for row in hotspots["ranking"]]
     for name, listed in zip(codes["Code name"], codes["Features (code names)"], strict=True):
         assert listed == ", ".join(hotspots["models"][name]["feature_names"])
+    typed = typed_evaluation().hotspots
     weighed = {
-        name: comparison.feature_weights(scores)
-        for name, scores in typed_evaluation().hotspots.models.items()
-        if scores.feature_weights is not None
+        name: comparison.feature_weights(typed.models[name])
+        for name in comparison.model_order(typed)
+        if typed.models[name].feature_weights is not None
     }
     assert weighed  # the forest learns weights, whichever model is the default
     assert not [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
@@ -158,7 +159,7 @@ def test_models_and_features_by_human_names(home: Path) -> None:
     charts = [f for f in plotly_charts(at) if f.layout.xaxis.title.text == WEIGHTS_AXIS]
     assert len(charts) == len(weighed)
     rows = dict(zip(table["Model"], table["Computed from"], strict=True))
-    for (name, weights), bars in zip(weighed.items(), charts, strict=False):
+    for (name, weights), bars in zip(weighed.items(), charts, strict=True):
         (weighed_bars,) = bars.data
         assert weighed_bars.name == named(name, "")
         assert values(weighed_bars.x) == pytest.approx(weights.tolist())

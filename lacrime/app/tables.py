@@ -2,27 +2,28 @@
 these loads no data-grid or Arrow script (about 1 MB, 0.2 s of a new tab's load here;
 `benchmarks/app.py`). For tables to sort, scroll or search, pages use `st.dataframe`."""
 
-import math
 import numbers
 import re
 
 import pandas as pd
 
-# Characters Markdown would read as markup inside a cell (`$...$` is maths in Streamlit).
-_MARKUP = re.compile(r"([\\|$*_`<>\[\]~])")
-# A number already written out ("1,234", "-5%", "15.7"), or a missing one: right-aligned.
-_WRITTEN_NUMBER = re.compile(r"[+\-−]?[\d,]*\.?\d+%?|n/a|–|")
+# Characters Markdown would read as markup inside a cell (`$...$` is maths in Streamlit, `&`
+# starts an HTML entity).
+_MARKUP = re.compile(r"([\\|$&*_`<>\[\]~])")
+# A number already written out ("1,234", "-5%", "15.7", "5.79 ± 0.24"), or a missing one.
+_NUMBER = r"[+\-−]?[\d,]*\.?\d+%?"
+_WRITTEN_NUMBER = re.compile(rf"{_NUMBER}( ± {_NUMBER})?|n/a|–")
 
 
 def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> str:
     """`frame` as a Markdown table: whole numbers with thousands separators, the `percent`
-    columns as percentages, other numbers to 4 significant digits, missing values as "–";
-    columns of numbers (written out or not) right-aligned; each cell's markup characters
-    escaped, so text shows as is."""
+    columns as percentages, other numbers to 2 decimals, missing values as "–"; columns of
+    numbers (written out or not) right-aligned; each cell's markup characters escaped and its
+    line breaks made spaces, so text shows as is on one row."""
     numeric = [
         column in percent
         or pd.api.types.is_numeric_dtype(frame[column])
-        or all(_WRITTEN_NUMBER.fullmatch(str(v)) for v in frame[column])
+        or (len(frame) > 0 and all(_WRITTEN_NUMBER.fullmatch(str(v)) for v in frame[column]))
         for column in frame.columns
     ]
     header = "| " + " | ".join(_escaped(str(c)) for c in frame.columns) + " |"
@@ -35,7 +36,7 @@ def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> str:
 
 
 def _cell(value: object, percent: bool) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+    if pd.api.types.is_scalar(value) and pd.isna(value):
         return "–"
     if percent:
         return f"{value:.1%}"
@@ -44,9 +45,9 @@ def _cell(value: object, percent: bool) -> str:
     if isinstance(value, numbers.Integral):
         return f"{value:,}"
     if isinstance(value, numbers.Real):
-        return f"{value:,.4g}"
-    return _escaped(str(value)).replace("\n", " ")
+        return f"{value:,.2f}"
+    return _escaped(str(value))
 
 
 def _escaped(text: str) -> str:
-    return _MARKUP.sub(r"\\\1", text)
+    return _MARKUP.sub(r"\\\1", " ".join(text.splitlines()))

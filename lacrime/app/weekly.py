@@ -142,15 +142,18 @@ def change_sentence(row: pd.Series) -> str:
 
 
 def shown_table(table: pd.DataFrame, what: str) -> pd.DataFrame:
-    """A comparison table as a page lists it: named columns, largest change first."""
+    """A comparison table as a page lists it: named columns, largest change first, the means
+    and changes written out as the sentences on the same page write them (152.0, +12.0)."""
     ordered = table.sort_values("z", key=np.abs, ascending=False)
     return pd.DataFrame(
         {
             what: ordered.index,
             "This week": ordered["this_week"].to_numpy(),
-            "Mean of the 4 weeks before": ordered["mean_before"].round(1).to_numpy(),
-            "Change": ordered["change"].round(1).to_numpy(),
-            "Change, %": (ordered["change_share"] * 100).round(0).to_numpy(),
+            "Mean of the 4 weeks before": [f"{v:,.1f}" for v in ordered["mean_before"]],
+            "Change": [f"{v:+,.1f}" for v in ordered["change"]],
+            "Change, %": [
+                f"{v:+.0%}" if np.isfinite(v) else "n/a" for v in ordered["change_share"]
+            ],
             "Beyond chance": np.where(ordered["beyond_chance"], "yes", "no"),
         }
     )

@@ -171,10 +171,16 @@ def _print_hotspots(hotspots: dict) -> None:
         print(f"  {label(name)}:")
         for line in _feature_lines(model["feature_names"], model.get("feature_weights")):
             print(f"    {line}")
-    print(
-        "  (a forest's features by their weight: its mean decrease in impurity, averaged over\n"
-        "  the forests of the evaluation weeks; the other models' in the order they read them)"
-    )
+    if any(hotspots["models"][name].get("feature_weights") for name in ranked):
+        print(
+            "  (a forest's features by their weight: its mean decrease in impurity, averaged over\n"
+            "  the forests of the evaluation weeks; the other models' in the order they read them)"
+        )
+    else:
+        print(
+            "  (features in the order each model reads them; this version was trained before\n"
+            "  weights were recorded: the next `lacrime train` records the forest's)"
+        )
 
 
 def _with_labels(text: str) -> str:
