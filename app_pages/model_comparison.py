@@ -44,11 +44,7 @@ def accuracy() -> None:
         f"{hotspots.resolution}). How a cell-week is labelled: {hotspots.label_rule}."
     )
     ui.show_table(comparison.models_table(hotspots))
-    weighed = {
-        name: weights
-        for name in comparison.model_order(hotspots)
-        if (weights := comparison.feature_weights(hotspots.models[name])) is not None
-    }
+    weighed = comparison.weighed_models(hotspots)
     st.caption(
         "Baselines are plain rules with no learning (last week's count, the long-run average, a "
         "smoothed density of past reports): a machine-learning model is only worth its cost if it "

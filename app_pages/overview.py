@@ -18,9 +18,8 @@ flags = report["flags"]
 start, end = manifest["date_range"]
 
 
-def this_week() -> None:
-    """This week against the 4 before, the biggest changes, how fresh the data are and the
-    model in use."""
+def week_against_before() -> None:
+    """This week against the 4 before: city-wide, the biggest changes, by area and by group."""
     comparison = views.week_comparison()
 
     if comparison is None:
@@ -29,73 +28,73 @@ def this_week() -> None:
             "before it yet.",
             icon=":material/info:",
         )
-    else:
-        city = comparison.city
-        scope = (
-            f", the {len(comparison.complete_areas)} fully reported areas"
-            if comparison.incomplete_areas
-            else ", city-wide"
+        return
+    city = comparison.city
+    scope = (
+        f", the {len(comparison.complete_areas)} fully reported areas"
+        if comparison.incomplete_areas
+        else ", city-wide"
+    )
+    st.header(f"This week: {comparison.week_start:%a %d %b} to {comparison.week_end:%a %d %b %Y}")
+    columns = st.columns(3)
+    columns[0].metric(
+        f"Reports this week{scope}",
+        f"{city['this_week']:,}",
+        delta=f"{city['change']:+,.0f} against the 4 weeks before",
+        delta_color="off",
+        help="Crimes that occurred this Monday-to-Sunday week, after exclusions.",
+    )
+    columns[1].metric(
+        "Mean of the 4 weeks before",
+        f"{city['mean_before']:,.0f}",
+        help=f"Weeks from {comparison.before_start:%d %b} to the week before this one.",
+    )
+    columns[2].metric(
+        "Change",
+        f"{city['change_share']:+.0%}",
+        help="Beyond normal week-to-week variation when it exceeds two standard errors of a "
+        "Poisson count of that size.",
+    )
+    if comparison.incomplete_areas:
+        st.warning(
+            f"{len(comparison.incomplete_areas)} areas reported these weeks incompletely "
+            f"({', '.join(comparison.incomplete_areas)}): LAPD's switch to a new records "
+            "system (NIBRS), not a fall in crime. They are shown apart and left out of the "
+            "totals above, the crime-group figures and the biggest changes.",
+            icon=":material/sync_problem:",
         )
-        st.header(
-            f"This week: {comparison.week_start:%a %d %b} to {comparison.week_end:%a %d %b %Y}"
-        )
-        columns = st.columns(3)
-        columns[0].metric(
-            f"Reports this week{scope}",
-            f"{city['this_week']:,}",
-            delta=f"{city['change']:+,.0f} against the 4 weeks before",
-            delta_color="off",
-            help="Crimes that occurred this Monday-to-Sunday week, after exclusions.",
-        )
-        columns[1].metric(
-            "Mean of the 4 weeks before",
-            f"{city['mean_before']:,.0f}",
-            help=f"Weeks from {comparison.before_start:%d %b} to the week before this one.",
-        )
-        columns[2].metric(
-            "Change",
-            f"{city['change_share']:+.0%}",
-            help="Beyond normal week-to-week variation when it exceeds two standard errors of a "
-            "Poisson count of that size.",
-        )
-        if comparison.incomplete_areas:
-            st.warning(
-                f"{len(comparison.incomplete_areas)} areas reported these weeks incompletely "
-                f"({', '.join(comparison.incomplete_areas)}): LAPD's switch to a new records "
-                "system (NIBRS), not a fall in crime. They are shown apart and left out of the "
-                "totals above, the crime-group figures and the biggest changes.",
-                icon=":material/sync_problem:",
-            )
-        if comparison.skipped_lag_weeks:
-            st.caption(
-                "The latest week (" + ", ".join(comparison.skipped_lag_weeks) + ") is still being "
-                "reported city-wide, so this is the week before it."
-            )
-        st.subheader("Biggest changes")
-        for _, row in weekly.biggest_changes(comparison).iterrows():
-            st.markdown("- " + weekly.change_sentence(row))
+    if comparison.skipped_lag_weeks:
         st.caption(
-            "Ranked by how far each change is beyond chance: a count whose mean is m varies by "
-            "about the square root of m from week to week (Poisson), so a small area's 30% can be "
-            "noise while a city-wide 5% is not."
+            "The latest week (" + ", ".join(comparison.skipped_lag_weeks) + ") is still being "
+            "reported city-wide, so this is the week before it."
         )
-        left, right = st.columns(2)
-        with left:
-            st.plotly_chart(
-                area_charts.change_chart(
-                    comparison.by_area, "LAPD area", comparison.incomplete_areas
-                )
-            )
-        with right:
-            st.plotly_chart(area_charts.change_chart(comparison.by_group, "crime group"))
-            st.caption(
-                "Dark: beyond normal week-to-week variation; grey: within it; vermillion: an area "
-                "whose weeks are incomplete (records-system switch)."
-            )
-        with st.expander("The figures as tables", icon=":material/table:"):
-            ui.show_table(weekly.shown_table(comparison.by_area, "Area"))
-            ui.show_table(weekly.shown_table(comparison.by_group, "Crime group"))
+    st.subheader("Biggest changes")
+    for _, row in weekly.biggest_changes(comparison).iterrows():
+        st.markdown("- " + weekly.change_sentence(row))
+    st.caption(
+        "Ranked by how far each change is beyond chance: a count whose mean is m varies by "
+        "about the square root of m from week to week (Poisson), so a small area's 30% can be "
+        "noise while a city-wide 5% is not."
+    )
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(
+            area_charts.change_chart(comparison.by_area, "LAPD area", comparison.incomplete_areas)
+        )
+    with right:
+        st.plotly_chart(area_charts.change_chart(comparison.by_group, "crime group"))
+        st.caption(
+            "Dark: beyond normal week-to-week variation; grey: within it; vermillion: an area "
+            "whose weeks are incomplete (records-system switch)."
+        )
+    with st.expander("The figures as tables", icon=":material/table:"):
+        ui.show_table(weekly.shown_table(comparison.by_area, "Area"))
+        ui.show_table(weekly.shown_table(comparison.by_group, "Crime group"))
 
+
+def this_week() -> None:
+    """This week against the 4 before, how fresh the data are and the model in use."""
+    week_against_before()
     st.header("How fresh the data are")
     columns = st.columns(3)
     columns[0].metric("Latest report", end, help="Latest date of occurrence (DATE OCC).")

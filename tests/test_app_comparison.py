@@ -19,6 +19,7 @@ from lacrime.hotspots.flagging import ALLOCATIONS, COVERAGES, metric_key
 from lacrime.hotspots.models import HotspotModel
 from lacrime.hotspots.models import label as model_label
 from lacrime.hotspots.panel import FEATURE_LABELS, feature_label
+from lacrime.hotspots.results import by_weight
 from lacrime.hourly.models import MODELS as HOURLY_MODELS
 from lacrime.ops import registry
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES, Evaluations, record_of
@@ -358,9 +359,9 @@ def test_a_forest_lists_its_features_heaviest_first() -> None:
     weights = pd.Series(model.weights()).sort_values(ascending=False)
     assert list(weights.index[:2]) == ["kde_past", "lag_1"]
     assert weights.sum() == pytest.approx(1)
-    assert comparison.ranked(names, weights) == list(weights.index)
-    assert comparison.ranked(["lag_1", "other"], weights) == ["lag_1", "other"]
-    line = comparison.features_line(comparison.ranked(names, weights))
+    assert by_weight(names, weights) == list(weights.index)
+    assert by_weight(["lag_1", "other"], weights) == ["lag_1", "other"]
+    line = comparison.features_line(by_weight(names, weights))
     assert line.startswith(feature_label("kde_past") + ", " + feature_label("lag_1"))
     (bars,) = comparison_charts.feature_chart(weights, model.name).data
     assert list(bars.y) == [feature_label(n) for n in weights.index]

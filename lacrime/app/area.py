@@ -14,7 +14,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from lacrime.app.maps import expected_text
+from lacrime.app.maps import expected_text, percentile_text
 from lacrime.calendar import WEEKDAYS
 from lacrime.data.clean import weekly_counts_by
 from lacrime.data.completeness import Completeness
@@ -105,7 +105,7 @@ def flagged_in(forecast: pd.DataFrame, area: str) -> pd.DataFrame:
         {
             "City rank": cells["rank"].to_numpy(),
             "Expected reports next week": [expected_text(v) for v in cells["expected"]],
-            "Percentile": [f"{v:.1f}" for v in cells["percentile"]],
+            "Percentile": [percentile_text(v) for v in cells["percentile"]],
             "Reports last week": cells["last_week"].to_numpy(),
             "Reports in the last 4 weeks": cells["last_4_weeks"].to_numpy(),
             "H3 cell": cells["cell"].to_numpy(),

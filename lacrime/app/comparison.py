@@ -9,7 +9,7 @@ import pandas as pd
 from lacrime.hotspots import models as hotspot_models
 from lacrime.hotspots.flagging import ALLOCATIONS
 from lacrime.hotspots.panel import feature_label
-from lacrime.hotspots.results import HotspotEvaluation, ModelScores, Spread
+from lacrime.hotspots.results import HotspotEvaluation, ModelScores, Spread, by_weight
 from lacrime.hourly.evaluation import HourlyEvaluation
 from lacrime.hourly.models import MODELS as HOURLY_MODELS
 from lacrime.ops.train import HOURLY, HOURLY_NO_DEFAULT_TIMES
@@ -120,7 +120,7 @@ def models_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
             "Kind": [KIND_LABELS.get(models[n].kind, models[n].kind) for n in order],
             "What it is": [models[n].description for n in order],
             "Computed from": [
-                features_line(ranked(models[n].feature_names, feature_weights(models[n])))
+                features_line(by_weight(models[n].feature_names, models[n].feature_weights))
                 for n in order
             ],
         }
@@ -147,14 +147,6 @@ def code_names_table(evaluation: HotspotEvaluation) -> pd.DataFrame:
     )
 
 
-def ranked(features: list[str], weights: pd.Series | None) -> list[str]:
-    """Features heaviest first by `weights` (code name to weight); in their own order when
-    `weights` does not cover them all (a baseline reads its score column first)."""
-    if weights is None or not set(features) <= set(weights.index):
-        return list(features)
-    return sorted(features, key=lambda f: -weights[f])
-
-
 def feature_weights(scores: ModelScores) -> pd.Series | None:
     """How much each feature weighed in a model (a forest's mean decrease in impurity, summing
     to 1, averaged over the models trained for the evaluation weeks), heaviest first; None for
@@ -162,6 +154,15 @@ def feature_weights(scores: ModelScores) -> pd.Series | None:
     if scores.feature_weights is None:
         return None
     return pd.Series(scores.feature_weights, dtype="float64").sort_values(ascending=False)
+
+
+def weighed_models(evaluation: HotspotEvaluation) -> dict[str, pd.Series]:
+    """Each model that learns feature weights (`feature_weights`), best first."""
+    return {
+        name: weights
+        for name in model_order(evaluation)
+        if (weights := feature_weights(evaluation.models[name])) is not None
+    }
 
 
 def hit_table(evaluation: HotspotEvaluation) -> pd.DataFrame:

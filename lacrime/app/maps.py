@@ -161,7 +161,7 @@ def map_cells(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
             "rank": forecast["rank"].to_numpy(dtype="int64"),
             "rank_class": labels[classes],
             "expected_text": [expected_text(v) for v in forecast["expected"]],
-            "percentile_text": [f"{v:.1f}" for v in forecast["percentile"]],
+            "percentile_text": [percentile_text(v) for v in forecast["percentile"]],
             "risk_text": [f"{risk:.3g}" for risk in forecast["risk"]],
             "flag_text": np.where(forecast["flagged"], "Flagged", "Not flagged"),
             "last_week": forecast["last_week"].to_numpy(dtype="int64"),
@@ -173,6 +173,11 @@ def map_cells(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
 def expected_text(value: float) -> str:
     """Expected reports as the map and the CLI print them: one decimal, "n/a" when unknown."""
     return "n/a" if not np.isfinite(value) else f"{value:.1f}"
+
+
+def percentile_text(value: float) -> str:
+    """A cell's rank percentile as the map and the CLI print it: one decimal."""
+    return f"{value:.1f}"
 
 
 def share_text(value: float) -> str:

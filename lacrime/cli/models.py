@@ -196,10 +196,12 @@ def _feature_lines(features: list[str], importances: dict[str, float] | None) ->
     """One line per feature: by weight, highest first, with it when known; otherwise in
     the model's order, which for a baseline is its score first, then its tie-break."""
     from lacrime.hotspots.panel import feature_label
+    from lacrime.hotspots.results import by_weight
 
     if importances:
-        ordered = sorted(features, key=lambda f: -importances.get(f, 0.0))
-        return [f"{importances.get(f, 0.0):>6.1%}  {feature_label(f)}" for f in ordered]
+        return [
+            f"{importances[f]:>6.1%}  {feature_label(f)}" for f in by_weight(features, importances)
+        ]
     if len(features) <= 2:
         return [feature_label(f) for f in features]
     return textwrap.wrap("; ".join(feature_label(f) for f in features), 88)

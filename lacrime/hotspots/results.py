@@ -6,6 +6,7 @@ attributes. Tables whose columns depend on the data (one value per measure, per 
 mode) stay rows of a dict.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lacrime.hotspots.flagging import HEADLINE_COVERAGE, metric_key
@@ -167,3 +168,12 @@ class WatchEvaluation:
     held_out: dict[str, float | None]
     verdict: str
     seconds: float
+
+
+def by_weight(features: list[str], weights: Mapping[str, float] | None) -> list[str]:
+    """`features` heaviest first by `weights` (code name to weight, as `ModelScores.
+    feature_weights`); in their own order when `weights` does not cover them all (a baseline
+    reads its score column first)."""
+    if weights is None or not set(features) <= set(weights.keys()):
+        return list(features)
+    return sorted(features, key=lambda f: -weights[f])
