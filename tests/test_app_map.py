@@ -5,6 +5,7 @@ import io
 import json
 import math
 from datetime import date, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -182,8 +183,12 @@ def test_choosing_an_area_outlines_it_dims_the_rest_and_scores_it(demo: Path) ->
     for cell, fill in _colours(deck).items():
         assert fill[:3] == colours[cell][:3]
         assert (fill[3] == maps.DIM_ALPHA) == (cells.loc[cell, "area_name"] != area)
-    widths = [row["width"] for row in _layer(deck, "areas")]
-    assert widths.count(map_layers.CHOSEN_LINE_PX) >= 1
+    chosen = next(layer for layer in deck["layers"] if layer["id"] == "chosen-area")
+    assert chosen["getWidth"] == map_layers.CHOSEN_LINE_PX
+    outlines = map_layers.area_outlines(cells.reset_index()[["cell", "area_name"]])
+    rings = outlines.set_index("area_name").loc[area, "rings"]
+    drawn = {frozenset(map(tuple, (r["start"], r["end"]))) for r in _layer(deck, "chosen-area")}
+    assert drawn == {frozenset((tuple(a), tuple(b))) for ring in rings for a, b in pairwise(ring)}
     assert any(s.value == f"How this forecast did in {area}" for s in at.subheader)
     reports = {m.label: m.value for m in at.metric}[f"Reports that week in {area}"]
     week = load_dataset()

@@ -4,6 +4,7 @@ paper sizes, the layers and tables, the CLI's errors, and no sex-offence street 
 import io
 import json
 from datetime import date
+from itertools import pairwise
 
 import h3
 import numpy as np
@@ -20,6 +21,7 @@ from lacrime.cli import main
 from lacrime.data.categories import SEXUAL_OFFENCES
 from lacrime.data.dataset import load_dataset, read_manifest
 from lacrime.data.exclusions import load_exclusions
+from lacrime.hotspots.zones import zone_outline
 from lacrime.ops import registry
 from lacrime.ops.train import record_of
 
@@ -136,8 +138,14 @@ def test_decision_layers_and_tables(demo):
 
     plan = decision.plan_for(forecasters["night"], frame, area=area, coverage=0.1)
     layer = decision.zones_layer(plan)
-    assert isinstance(layer, pdk.Layer) and layer.type == "PolygonLayer"
-    assert {row["zone"] for row in layer.data} == {z.zone for z in plan.zones}
+    assert isinstance(layer, pdk.Layer) and layer.type == "LineLayer"
+    edges = {
+        (tuple(a), tuple(b))
+        for zone in plan.zones
+        for ring in zone_outline(zone.cells)
+        for a, b in pairwise(ring)
+    }
+    assert {(tuple(r["start"]), tuple(r["end"])) for r in layer.data} == edges
     assert decision.plan_csv(plan).decode().startswith("area,watch,zone")
 
     trends = decision.trends_for(frame, as_of=AS_OF)

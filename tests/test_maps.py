@@ -4,6 +4,7 @@ map page and the area section of Data & fairness, on hand-made forecasts and a s
 import json
 import math
 from datetime import date, timedelta
+from itertools import pairwise
 
 import h3
 import numpy as np
@@ -164,11 +165,54 @@ def test_areas_are_outlined_from_their_own_cells_and_named_inside() -> None:
         assert all((round(lat, 9), round(lon, 9)) in vertices for lon, lat in ring)
         label = h3.latlng_to_cell(outlines.loc[area, "lat"], outlines.loc[area, "lon"], 8)
         assert label in members
-    layers = map_layers.area_layers(outlines.reset_index(), chosen="East")
-    widths = {str(row["path"]): row["width"] for row in layers[0].data}
-    assert widths[str(outlines.loc["East", "rings"][0])] == map_layers.CHOSEN_LINE_PX
-    assert widths[str(outlines.loc["West", "rings"][0])] == map_layers.AREA_LINE_PX
-    assert {row["area_name"] for row in layers[1].data} == {"East", "West"}
+    layers = {layer.id: layer for layer in map_layers.area_layers(outlines.reset_index(), "East")}
+    assert list(layers) == ["areas", "chosen-area", "area-names"]
+    for layer_id, area in (("areas", "West"), ("chosen-area", "East")):
+        (ring,) = outlines.loc[area, "rings"]
+        segments = [(row["start"], row["end"]) for row in layers[layer_id].data]
+        assert segments == list(pairwise(ring))
+    assert layers["chosen-area"].get_width == map_layers.CHOSEN_LINE_PX
+    assert layers["areas"].get_width == map_layers.AREA_LINE_PX
+    assert {row["area_name"] for row in layers["area-names"].data} == {"East", "West"}
+
+
+def test_names_of_neighbouring_areas_are_placed_apart_at_the_city_view() -> None:
+    """Seven small areas side by side, each a hexagon of seven cells: at a city zoom their
+    middles are less than a name's width apart, so names there would cover each other;
+    placed, no two names' boxes meet and each name still sits on a cell of its own area."""
+    centre = h3.latlng_to_cell(34.05, -118.25, 8)
+    middles = [centre, *h3.grid_ring(centre, 4)[::4]]
+    cells = pd.DataFrame(
+        [
+            {"cell": c, "area_name": f"Area number {i}"}
+            for i, m in enumerate(middles)
+            for c in h3.grid_disk(m, 1)
+        ]
+    )
+    outlines = map_layers.area_outlines(cells)
+    zoom = 10.0
+    sizes = np.full(len(outlines), map_layers.LABEL_PX)
+
+    def boxes(frame: pd.DataFrame) -> list[np.ndarray]:
+        return [
+            map_layers.label_box(r.area_name, r.lat, r.lon, map_layers.LABEL_PX, zoom)
+            for r in frame.itertuples()
+        ]
+
+    def meet(a: np.ndarray, b: np.ndarray) -> bool:
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    at_middles = boxes(outlines)
+    assert any(meet(a, b) for i, a in enumerate(at_middles) for b in at_middles[i + 1 :])
+    placed = map_layers.place_labels(outlines, sizes, zoom)
+    apart = boxes(placed)
+    assert not any(meet(a, b) for i, a in enumerate(apart) for b in apart[i + 1 :])
+    for row in placed.itertuples():
+        own = set(cells.loc[cells["area_name"] == row.area_name, "cell"])
+        assert h3.latlng_to_cell(row.lat, row.lon, 8) in own
+    layers = map_layers.area_layers(outlines, zoom=zoom)
+    positions = [row["position"] for row in layers[-1].data]
+    assert positions == [[lon, lat] for lat, lon in zip(placed["lat"], placed["lon"], strict=True)]
 
 
 def test_choosing_an_area_dims_the_rest_and_no_basemap_draws_a_plain_background() -> None:

@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 import pydeck as pdk
 
+from lacrime.app import map_layers
 from lacrime.calendar import WATCHES, watch_hours
 from lacrime.data.completeness import Completeness
 from lacrime.hotspots.emerging import HEATING_UP, PATTERNS, EmergingHotspots, emerging_hotspots
@@ -139,29 +140,9 @@ def plan_csv(plan: PatrolPlan) -> bytes:
 
 
 def zones_layer(plan: PatrolPlan) -> pdk.Layer:
-    """The zones' outlines, each labelled in its tooltip with its number and streets."""
-    rows = [
-        {
-            "outline": ring,
-            "zone": zone.zone,
-            "expected": f"{zone.expected_reports:.1f}",
-            "streets": ", ".join(zone.streets) or "no street recorded",
-        }
-        for zone in plan.zones
-        for ring in zone_outline(zone.cells)
-    ]
-    return pdk.Layer(
-        "PolygonLayer",
-        pd.DataFrame(rows, columns=["outline", "zone", "expected", "streets"]),
-        id="patrol-zones",
-        get_polygon="outline",
-        filled=False,
-        stroked=True,
-        get_line_color=list(ZONE_COLOUR),
-        get_line_width=ZONE_LINE_PX,
-        line_width_units='"pixels"',
-        pickable=True,
-    )
+    """The zones' outlines (their numbers and streets are in the patrol plan's table)."""
+    rings = [ring for zone in plan.zones for ring in zone_outline(zone.cells)]
+    return map_layers.outline_layer(rings, "patrol-zones", ZONE_COLOUR, ZONE_LINE_PX)
 
 
 def trends_for(

@@ -5,6 +5,9 @@ middle), a plain background for when the tiles are off, and the points of past r
 Drawn from the forecast's own cells, they work offline and always match the cells' areas.
 """
 
+import math
+from itertools import pairwise
+
 import h3
 import numpy as np
 import pandas as pd
@@ -20,6 +23,11 @@ LABEL_COLOUR = (27, 31, 36, 255)
 LABEL_HALO = (255, 255, 255, 230)
 LABEL_PX, CHOSEN_LABEL_PX = 12, 16
 LABEL_FONT = "Source Sans Pro, Helvetica, Arial, sans-serif"
+# A name's box on screen, to keep names apart: its width per character and its height, as
+# shares of the font size (Source Sans Pro semi-bold, with the halo), and the gap kept between.
+LABEL_CHAR_EM, LABEL_HEIGHT_EM, LABEL_GAP_PX = 0.58, 1.3, 2
+# deck.gl's Web Mercator: the world is TILE_PX * 2**zoom pixels wide.
+TILE_PX = 512
 # The plain background drawn when the basemap is off: a light warm grey, darker than the
 # palest risk class's paper, so every class and outline reads on it.
 BACKGROUND = (236, 235, 230, 255)
@@ -32,8 +40,9 @@ PAST_RADIUS_PX = 3
 
 def area_outlines(cells: pd.DataFrame) -> pd.DataFrame:
     """Per LAPD area of `cells` (columns `cell`, `area_name`): its outline rings ([lon, lat]
-    points, each part and hole of the dissolved cells) and the place of its name, the centre
-    of its cell nearest to the mean of its cells' centres (always inside the area)."""
+    points, each part and hole of the dissolved cells) and the places its name may go, the
+    centres of its cells from the nearest to the mean of their centres outwards (`spots`,
+    [lat, lon]; always inside the area), the first of them as `lat`, `lon`."""
     rows = []
     for area, group in cells.groupby("area_name", sort=True):
         ids = group["cell"].tolist()
@@ -43,47 +52,123 @@ def area_outlines(cells: pd.DataFrame) -> pd.DataFrame:
         )
         rings = [[[lon, lat] for lon, lat in ring] for polygon in polygons for ring in polygon]
         centres = np.array([h3.cell_to_latlng(c) for c in ids])
-        middle = centres[np.argmin(((centres - centres.mean(axis=0)) ** 2).sum(axis=1))]
+        spots = centres[
+            np.argsort(((centres - centres.mean(axis=0)) ** 2).sum(axis=1), kind="stable")
+        ]
         rows.append(
             {
                 "area_name": str(area),
                 "rings": rings,
-                "lat": float(middle[0]),
-                "lon": float(middle[1]),
+                "spots": spots.tolist(),
+                "lat": float(spots[0][0]),
+                "lon": float(spots[0][1]),
             }
         )
-    return pd.DataFrame(rows, columns=["area_name", "rings", "lat", "lon"])
+    return pd.DataFrame(rows, columns=["area_name", "rings", "spots", "lat", "lon"])
 
 
-def area_layers(outlines: pd.DataFrame, chosen: str | None = None) -> list[pdk.Layer]:
-    """The outline of every area (the `chosen` one black and thick) and every area's name."""
-    paths = pd.DataFrame(
-        [
-            {
-                "path": ring,
-                "colour": list(CHOSEN_COLOUR if row.area_name == chosen else AREA_COLOUR),
-                "width": CHOSEN_LINE_PX if row.area_name == chosen else AREA_LINE_PX,
-            }
-            for row in outlines.itertuples()
-            for ring in row.rings
-        ],
-        columns=["path", "colour", "width"],
+def mercator_y(lat: float) -> float:
+    """Latitude as a share of the Web Mercator world's height (0 at the equator, up north)."""
+    phi = math.radians(lat)
+    return math.log(math.tan(math.pi / 4 + phi / 2)) / (2 * math.pi)
+
+
+def label_box(name: str, lat: float, lon: float, size_px: float, zoom: float) -> np.ndarray:
+    """The screen box a name centred at (lat, lon) covers at `zoom`: left, top, right, bottom
+    in pixels of the Mercator world."""
+    world = TILE_PX * 2**zoom
+    x, y = (lon + 180) / 360 * world, -mercator_y(lat) * world
+    half_w = len(name) * LABEL_CHAR_EM * size_px / 2 + LABEL_GAP_PX
+    half_h = LABEL_HEIGHT_EM * size_px / 2 + LABEL_GAP_PX
+    return np.array([x - half_w, y - half_h, x + half_w, y + half_h])
+
+
+def _overlap(box: np.ndarray, placed: list[np.ndarray]) -> float:
+    """Pixels of `box` covered by the boxes already `placed`."""
+    if not placed:
+        return 0.0
+    others = np.array(placed)
+    w = np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0])
+    h = np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1])
+    return float((np.clip(w, 0, None) * np.clip(h, 0, None)).sum())
+
+
+def place_labels(outlines: pd.DataFrame, sizes: np.ndarray, zoom: float) -> pd.DataFrame:
+    """Each area's name at the first of its `spots` where, at `zoom`, it covers no name placed
+    before it (else where it covers least). The areas with fewest cells, which have fewest
+    places to offer, are placed first; at the city view the dense central areas' names then
+    sit apart instead of on top of each other.
+
+    Placed for the map's first view: zoomed in, names only grow further apart."""
+    order = np.argsort(outlines["spots"].map(len).to_numpy(), kind="stable")
+    placed: list[np.ndarray] = []
+    spots = [None] * len(outlines)
+    for i in order:
+        row = outlines.iloc[i]
+        best, least = row["spots"][0], np.inf
+        for lat, lon in row["spots"]:
+            box = label_box(row["area_name"], lat, lon, sizes[i], zoom)
+            covered = _overlap(box, placed)
+            if covered < least:
+                best, least, best_box = (lat, lon), covered, box
+            if covered == 0:
+                break
+        placed.append(best_box)
+        spots[i] = best
+    lat, lon = zip(*spots, strict=True) if spots else ((), ())
+    return outlines.assign(lat=list(lat), lon=list(lon))
+
+
+def ring_segments(rings: list[list[list[float]]]) -> pd.DataFrame:
+    """Every edge of `rings` ([lon, lat] points, each ring closed) as a `start`-`end` segment."""
+    return pd.DataFrame(
+        [{"start": a, "end": b} for ring in rings for a, b in pairwise(ring)],
+        columns=["start", "end"],
     )
-    labels = outlines[["area_name", "lat", "lon"]].assign(
-        position=[[lon, lat] for lat, lon in zip(outlines["lat"], outlines["lon"], strict=True)],
-        size=np.where(outlines["area_name"] == chosen, CHOSEN_LABEL_PX, LABEL_PX),
+
+
+def outline_layer(
+    rings: list[list[list[float]]], layer_id: str, colour: tuple[int, ...], width_px: float
+) -> pdk.Layer:
+    """The rings drawn as straight segments of one colour and width.
+
+    A LineLayer rather than a PathLayer: deck.gl's path shader (mitred joins) costs a second
+    of the map's first frame where WebGL is drawn in software (headless Chromium here), the
+    line shader a fraction of it; along an H3 outline the joins are 120-degree turns, where
+    the gap a joinless line leaves is under a pixel."""
+    return pdk.Layer(
+        "LineLayer",
+        ring_segments(rings),
+        id=layer_id,
+        get_source_position="start",
+        get_target_position="end",
+        get_color=list(colour),
+        get_width=width_px,
+        width_units='"pixels"',
+        pickable=False,
+    )
+
+
+def area_layers(
+    outlines: pd.DataFrame, chosen: str | None = None, zoom: float | None = None
+) -> list[pdk.Layer]:
+    """The outline of every area, the `chosen` one's again on top (black and thick), and
+    every area's name, placed apart from the others at `zoom` (the map's first view) if given."""
+    others = outlines[outlines["area_name"] != chosen]["rings"]
+    lines = [
+        outline_layer([r for rings in others for r in rings], "areas", AREA_COLOUR, AREA_LINE_PX)
+    ]
+    if chosen is not None:
+        rings = [r for rings in outlines[outlines["area_name"] == chosen]["rings"] for r in rings]
+        lines.append(outline_layer(rings, "chosen-area", CHOSEN_COLOUR, CHOSEN_LINE_PX))
+    sizes = np.where(outlines["area_name"] == chosen, CHOSEN_LABEL_PX, LABEL_PX)
+    placed = outlines if zoom is None else place_labels(outlines, sizes, zoom)
+    labels = placed[["area_name"]].assign(
+        position=[[lon, lat] for lat, lon in zip(placed["lat"], placed["lon"], strict=True)],
+        size=sizes,
     )
     return [
-        pdk.Layer(
-            "PathLayer",
-            paths,
-            id="areas",
-            get_path="path",
-            get_color="colour",
-            get_width="width",
-            width_units='"pixels"',
-            pickable=False,
-        ),
+        *lines,
         pdk.Layer(
             "TextLayer",
             labels[["area_name", "position", "size"]],

@@ -44,8 +44,7 @@ OUTLINE_PX = 2
 MAP_HEIGHT_PX = 660
 # The map's width on a wide page at 1440 px (sidebar open); the zoom fits an area into this box.
 MAP_WIDTH_PX = 1150
-# deck.gl's Web Mercator: the world is TILE_PX * 2**zoom pixels wide.
-TILE_PX = 512
+TILE_PX = map_layers.TILE_PX
 MIN_ZOOM, MAX_ZOOM = 8.0, 12.0
 FIT_MARGIN = 0.8
 # deck.gl fills the {field}s from the hovered cell; `cells` is filled in when the map is built.
@@ -124,7 +123,7 @@ def view_state(lat: pd.Series, lon: pd.Series, *, width: int = MAP_WIDTH_PX) -> 
     south, north = float(np.min(lat)), float(np.max(lat))
     west, east = float(np.min(lon)), float(np.max(lon))
     span_x = max((east - west) / 360, 1e-6)
-    span_y = max(abs(_mercator_y(north) - _mercator_y(south)), 1e-6)
+    span_y = max(abs(map_layers.mercator_y(north) - map_layers.mercator_y(south)), 1e-6)
     fit = min(width / span_x, MAP_HEIGHT_PX / span_y) * FIT_MARGIN / TILE_PX
     zoom = float(np.clip(math.log2(fit), MIN_ZOOM, MAX_ZOOM))
     return pdk.ViewState(
@@ -134,12 +133,6 @@ def view_state(lat: pd.Series, lon: pd.Series, *, width: int = MAP_WIDTH_PX) -> 
         pitch=0,
         bearing=0,
     )
-
-
-def _mercator_y(lat: float) -> float:
-    """Latitude as a share of the Web Mercator world's height."""
-    phi = math.radians(lat)
-    return math.log(math.tan(math.pi / 4 + phi / 2)) / (2 * math.pi)
 
 
 def map_cells(forecast: pd.DataFrame, area: str | None = None) -> pd.DataFrame:
@@ -245,7 +238,7 @@ def hotspot_deck(
     ]
     layers += _unpicked(lines)
     outlines = map_layers.area_outlines(forecast[["cell", "area_name"]])
-    layers += map_layers.area_layers(outlines, area)
+    layers += map_layers.area_layers(outlines, area, zoom=view.zoom)
     if past is not None and len(past):
         layers.append(map_layers.past_layer(past))
     return CompactDeck(
