@@ -97,7 +97,7 @@ def test_legend_names_every_class_with_its_colour() -> None:
 
 
 def _pixel_span(lat_lo: float, lat_hi: float, lon_lo: float, lon_hi: float, zoom: float):
-    world = maps.TILE_PX * 2**zoom
+    world = map_layers.TILE_PX * 2**zoom
     y = [
         math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)) / (2 * math.pi)
         for lat in (lat_lo, lat_hi)

@@ -1,6 +1,7 @@
 """The map's layers that need no basemap: each LAPD area's outline and name, drawn from the
-grid itself (an area's H3 cells dissolved into one outline, its name at a cell near its
-middle), a plain background for when the tiles are off, and the points of past reports.
+grid itself (an area's H3 cells dissolved into one outline, its name on one of its cells,
+placed so that names do not cover each other at the first view), a plain background for when
+the tiles are off, and the points of past reports.
 
 Drawn from the forecast's own cells, they work offline and always match the cells' areas.
 """

@@ -44,7 +44,6 @@ OUTLINE_PX = 2
 MAP_HEIGHT_PX = 660
 # The map's width on a wide page at 1440 px (sidebar open); the zoom fits an area into this box.
 MAP_WIDTH_PX = 1150
-TILE_PX = map_layers.TILE_PX
 MIN_ZOOM, MAX_ZOOM = 8.0, 12.0
 FIT_MARGIN = 0.8
 # deck.gl fills the {field}s from the hovered cell; `cells` is filled in when the map is built.
@@ -124,7 +123,7 @@ def view_state(lat: pd.Series, lon: pd.Series, *, width: int = MAP_WIDTH_PX) -> 
     west, east = float(np.min(lon)), float(np.max(lon))
     span_x = max((east - west) / 360, 1e-6)
     span_y = max(abs(map_layers.mercator_y(north) - map_layers.mercator_y(south)), 1e-6)
-    fit = min(width / span_x, MAP_HEIGHT_PX / span_y) * FIT_MARGIN / TILE_PX
+    fit = min(width / span_x, MAP_HEIGHT_PX / span_y) * FIT_MARGIN / map_layers.TILE_PX
     zoom = float(np.clip(math.log2(fit), MIN_ZOOM, MAX_ZOOM))
     return pdk.ViewState(
         latitude=(south + north) / 2,
