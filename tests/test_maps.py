@@ -163,9 +163,11 @@ def test_areas_are_outlined_from_their_own_cells_and_named_inside() -> None:
             (round(lat, 9), round(lon, 9)) for c in members for lat, lon in h3.cell_to_boundary(c)
         }
         assert all((round(lat, 9), round(lon, 9)) in vertices for lon, lat in ring)
-        label = h3.latlng_to_cell(outlines.loc[area, "lat"], outlines.loc[area, "lon"], 8)
-        assert label in members
-    layers = {layer.id: layer for layer in map_layers.area_layers(outlines.reset_index(), "East")}
+        assert all(
+            h3.latlng_to_cell(lat, lon, 8) in members for lat, lon in outlines.loc[area, "spots"]
+        )
+    layers = map_layers.area_layers(outlines.reset_index(), 11.0, "East")
+    layers = {layer.id: layer for layer in layers}
     assert list(layers) == ["areas", "chosen-area", "area-names"]
     for layer_id, area in (("areas", "West"), ("chosen-area", "East")):
         (ring,) = outlines.loc[area, "rings"]
@@ -193,26 +195,25 @@ def test_names_of_neighbouring_areas_are_placed_apart_at_the_city_view() -> None
     zoom = 10.0
     sizes = np.full(len(outlines), map_layers.LABEL_PX)
 
-    def boxes(frame: pd.DataFrame) -> list[np.ndarray]:
+    def boxes(positions: list[list[float]]) -> list[np.ndarray]:
         return [
-            map_layers.label_box(r.area_name, r.lat, r.lon, map_layers.LABEL_PX, zoom)
-            for r in frame.itertuples()
+            map_layers.label_box(name, lat, lon, map_layers.LABEL_PX, zoom)
+            for name, (lon, lat) in zip(outlines["area_name"], positions, strict=True)
         ]
 
     def meet(a: np.ndarray, b: np.ndarray) -> bool:
         return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
-    at_middles = boxes(outlines)
+    at_middles = boxes([[lon, lat] for lat, lon in (spots[0] for spots in outlines["spots"])])
     assert any(meet(a, b) for i, a in enumerate(at_middles) for b in at_middles[i + 1 :])
     placed = map_layers.place_labels(outlines, sizes, zoom)
     apart = boxes(placed)
     assert not any(meet(a, b) for i, a in enumerate(apart) for b in apart[i + 1 :])
-    for row in placed.itertuples():
-        own = set(cells.loc[cells["area_name"] == row.area_name, "cell"])
-        assert h3.latlng_to_cell(row.lat, row.lon, 8) in own
-    layers = map_layers.area_layers(outlines, zoom=zoom)
-    positions = [row["position"] for row in layers[-1].data]
-    assert positions == [[lon, lat] for lat, lon in zip(placed["lat"], placed["lon"], strict=True)]
+    for name, (lon, lat) in zip(outlines["area_name"], placed, strict=True):
+        own = set(cells.loc[cells["area_name"] == name, "cell"])
+        assert h3.latlng_to_cell(lat, lon, 8) in own
+    layers = map_layers.area_layers(outlines, zoom)
+    assert [row["position"] for row in layers[-1].data] == placed
 
 
 def test_choosing_an_area_dims_the_rest_and_no_basemap_draws_a_plain_background() -> None:

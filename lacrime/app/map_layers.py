@@ -43,7 +43,7 @@ def area_outlines(cells: pd.DataFrame) -> pd.DataFrame:
     """Per LAPD area of `cells` (columns `cell`, `area_name`): its outline rings ([lon, lat]
     points, each part and hole of the dissolved cells) and the places its name may go, the
     centres of its cells from the nearest to the mean of their centres outwards (`spots`,
-    [lat, lon]; always inside the area), the first of them as `lat`, `lon`."""
+    [lat, lon]; always inside the area)."""
     rows = []
     for area, group in cells.groupby("area_name", sort=True):
         ids = group["cell"].tolist()
@@ -61,11 +61,9 @@ def area_outlines(cells: pd.DataFrame) -> pd.DataFrame:
                 "area_name": str(area),
                 "rings": rings,
                 "spots": spots.tolist(),
-                "lat": float(spots[0][0]),
-                "lon": float(spots[0][1]),
             }
         )
-    return pd.DataFrame(rows, columns=["area_name", "rings", "spots", "lat", "lon"])
+    return pd.DataFrame(rows, columns=["area_name", "rings", "spots"])
 
 
 def mercator_y(lat: float) -> float:
@@ -94,30 +92,37 @@ def _overlap(box: np.ndarray, placed: list[np.ndarray]) -> float:
     return float((np.clip(w, 0, None) * np.clip(h, 0, None)).sum())
 
 
-def place_labels(outlines: pd.DataFrame, sizes: np.ndarray, zoom: float) -> pd.DataFrame:
-    """Each area's name at the first of its `spots` where, at `zoom`, it covers no name placed
-    before it (else where it covers least). The areas with fewest cells, which have fewest
-    places to offer, are placed first; at the city view the dense central areas' names then
-    sit apart instead of on top of each other.
+def _least_covered(
+    name: str, spots: list[list[float]], size_px: float, zoom: float, placed: list[np.ndarray]
+) -> tuple[list[float], np.ndarray]:
+    """The first of `spots` where the name covers none of the `placed` boxes, else the one
+    where it covers least: its [lon, lat] and the name's box there."""
+    best = (np.inf, None, None)
+    for lat, lon in spots:
+        box = label_box(name, lat, lon, size_px, zoom)
+        covered = _overlap(box, placed)
+        if covered < best[0]:
+            best = (covered, [lon, lat], box)
+        if covered == 0:
+            break
+    return best[1], best[2]
+
+
+def place_labels(outlines: pd.DataFrame, sizes: np.ndarray, zoom: float) -> list[list[float]]:
+    """Where each area's name goes ([lon, lat], in the order of `outlines`): at the first of
+    its `spots` where, at `zoom`, it covers no name placed before it (else where it covers
+    least). The areas with fewest cells, which have fewest places to offer, are placed first;
+    at the city view the dense central areas' names then sit apart instead of on top of each
+    other.
 
     Placed for the map's first view: zoomed in, names only grow further apart."""
-    order = np.argsort(outlines["spots"].map(len).to_numpy(), kind="stable")
+    positions: list[list[float]] = [[]] * len(outlines)
     placed: list[np.ndarray] = []
-    spots = [None] * len(outlines)
-    for i in order:
+    for i in np.argsort(outlines["spots"].map(len).to_numpy(), kind="stable"):
         row = outlines.iloc[i]
-        best, least = row["spots"][0], np.inf
-        for lat, lon in row["spots"]:
-            box = label_box(row["area_name"], lat, lon, sizes[i], zoom)
-            covered = _overlap(box, placed)
-            if covered < least:
-                best, least, best_box = (lat, lon), covered, box
-            if covered == 0:
-                break
-        placed.append(best_box)
-        spots[i] = best
-    lat, lon = zip(*spots, strict=True) if spots else ((), ())
-    return outlines.assign(lat=list(lat), lon=list(lon))
+        positions[i], box = _least_covered(row["area_name"], row["spots"], sizes[i], zoom, placed)
+        placed.append(box)
+    return positions
 
 
 def ring_segments(rings: list[list[list[float]]]) -> pd.DataFrame:
@@ -150,11 +155,9 @@ def outline_layer(
     )
 
 
-def area_layers(
-    outlines: pd.DataFrame, chosen: str | None = None, zoom: float | None = None
-) -> list[pdk.Layer]:
+def area_layers(outlines: pd.DataFrame, zoom: float, chosen: str | None = None) -> list[pdk.Layer]:
     """The outline of every area, the `chosen` one's again on top (black and thick), and
-    every area's name, placed apart from the others at `zoom` (the map's first view) if given."""
+    every area's name, placed apart from the others at `zoom` (the map's first view)."""
     others = outlines[outlines["area_name"] != chosen]["rings"]
     lines = [
         outline_layer([r for rings in others for r in rings], "areas", AREA_COLOUR, AREA_LINE_PX)
@@ -163,10 +166,8 @@ def area_layers(
         rings = [r for rings in outlines[outlines["area_name"] == chosen]["rings"] for r in rings]
         lines.append(outline_layer(rings, "chosen-area", CHOSEN_COLOUR, CHOSEN_LINE_PX))
     sizes = np.where(outlines["area_name"] == chosen, CHOSEN_LABEL_PX, LABEL_PX)
-    placed = outlines if zoom is None else place_labels(outlines, sizes, zoom)
-    labels = placed[["area_name"]].assign(
-        position=[[lon, lat] for lat, lon in zip(placed["lat"], placed["lon"], strict=True)],
-        size=sizes,
+    labels = outlines[["area_name"]].assign(
+        position=place_labels(outlines, sizes, zoom), size=sizes
     )
     return [
         *lines,

@@ -237,7 +237,7 @@ def hotspot_deck(
     ]
     layers += _unpicked(lines)
     outlines = map_layers.area_outlines(forecast[["cell", "area_name"]])
-    layers += map_layers.area_layers(outlines, area, zoom=view.zoom)
+    layers += map_layers.area_layers(outlines, view.zoom, area)
     if past is not None and len(past):
         layers.append(map_layers.past_layer(past))
     return CompactDeck(
