@@ -16,7 +16,9 @@ Three plain pages are served and rendered the same way in the same run: a one-li
 page with a chart (Plotly's script alone is most of a chart page's load); and a page with one
 pydeck map of as many plain H3 cells as the city's grid, the floor of any map, timed in-app
 too (its first frame is most of the Hotspot map's move, and depends on the browser's WebGL,
-which is printed). Each chart page's warm load is also given as a ratio to the Plotly floor.
+which is printed). The two chart floors each have a toggle that redraws their chart, the
+floor of a control change. Each chart page's warm load is also given as a ratio to the Plotly
+floor.
 Targets (issue 12), for the app's pages: a chart page's warm new-tab load within 1.5x the
 Plotly floor, moving between pages in the app under 1 s, a control change re-rendered under
 1 s.
@@ -54,17 +56,20 @@ WARM_RATIO_TARGET = 1.5
 IN_APP_TARGET_S = 1.0
 CONTROL_TARGET_S = 1.0
 BASELINE = 'import streamlit as st\n\nst.title("Baseline")\n'
-# The floor of a chart page: the title and one Plotly chart of a day's 24 hours.
+# The floor of a chart page: the title and one Plotly chart of a day's 24 hours, with a toggle
+# that redraws it with other values (the floor of a control change on a chart page).
 PLOTLY_FLOOR = """import plotly.graph_objects as go
 import streamlit as st
 
 st.title("Plotly floor")
+step = 5 if st.toggle("Other values") else 7
 hours = list(range(24))
-st.plotly_chart(go.Figure(go.Scatter(x=hours, y=[(h * 7) % 24 for h in hours], name="crimes")))
+st.plotly_chart(go.Figure(go.Scatter(x=hours, y=[(h * step) % 24 for h in hours], name="crimes")))
 """
 # The floor of a map: one pydeck map of 1,801 plain H3 cells (about the city's grid), filled
 # and not stroked as the Hotspot map's risk layer is, no basemap, behind a title-only Admin
-# page, so that it is reached from the sidebar as the Hotspot map is.
+# page, so that it is reached from the sidebar as the Hotspot map is; a toggle redraws it in
+# another colour (the floor of a control change on the map).
 MAP_FLOOR = """import h3
 import pydeck as pdk
 import streamlit as st
@@ -81,7 +86,7 @@ def map_floor():
         "H3HexagonLayer",
         [{"cell": cell} for cell in cells],
         get_hexagon="cell",
-        get_fill_color=[240, 59, 32, 200],
+        get_fill_color=[49, 130, 189, 200] if st.toggle("Other colour") else [240, 59, 32, 200],
         extruded=False,
         stroked=False,
     )
@@ -103,6 +108,13 @@ WEBGL_RENDERER = """() => {
     const info = gl.getExtension("WEBGL_debug_renderer_info");
     return gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER);
 }"""
+
+
+def toggle(label: str) -> Callable:
+    """The control change of clicking the toggle labelled `label`."""
+    return lambda page: page.get_by_text(label).first.click()
+
+
 # path (with the query that opens a tab with charts, on a page whose first tab has none),
 # title, the control a user would change first on that page (None: no control; on pages with
 # tabs, opening another tab with charts), and whether the page draws Plotly charts.
@@ -111,7 +123,7 @@ PAGES: list[tuple[str, str, Callable | None, bool]] = [
     (
         "hourly_forecast",
         "Hourly forecast",
-        lambda page: page.get_by_text("Leave out default times").first.click(),
+        toggle("Leave out default times"),
         True,
     ),
     (
@@ -290,8 +302,22 @@ def measure(name: str, home: Path, repeat: int) -> list[str]:
     (floors / "map_floor.py").write_text(MAP_FLOOR)
     pages = [
         (floors / "baseline_page.py", "", "Baseline", None, False, "plain st.title page"),
-        (floors / "plotly_floor.py", "", "Plotly floor", None, False, "one Plotly chart (floor)"),
-        (floors / "map_floor.py", "", "Map floor", None, False, "one pydeck map (map floor)"),
+        (
+            floors / "plotly_floor.py",
+            "",
+            "Plotly floor",
+            toggle("Other values"),
+            False,
+            "one Plotly chart (floor)",
+        ),
+        (
+            floors / "map_floor.py",
+            "",
+            "Map floor",
+            toggle("Other colour"),
+            False,
+            "one pydeck map (map floor)",
+        ),
     ]
     pages += [(ROOT / "app.py", *page, page[1]) for page in PAGES]
     missed, floor = [], None
