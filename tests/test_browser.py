@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lacrime.hotspots.flagging import flag_count
@@ -284,9 +285,10 @@ def _colours_drawn(png: bytes) -> dict[str, int]:
     a label), counted to tell a drawn map from a blank one."""
     from PIL import Image
 
-    pixels = Image.open(io.BytesIO(png)).convert("RGB").getdata()
-    red = sum(1 for r, g, b in pixels if r > 150 and g < 120 and b < 100)
-    dark = sum(1 for r, g, b in pixels if r < 60 and g < 60 and b < 60)
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    red = int(((r > 150) & (g < 120) & (b < 100)).sum())
+    dark = int(((r < 60) & (g < 60) & (b < 60)).sum())
     return {"red": red, "dark": dark}
 
 
